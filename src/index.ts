@@ -1,0 +1,4 @@
+export * as ir from "./ir/index.js";
+export * as arith from "./arith/index.js";
+export * as tir from "./tir/index.js";
+export * as te from "./te/index.js";
