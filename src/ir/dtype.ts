@@ -129,10 +129,30 @@ export function dtypeOf(t: DTypeLike): DataType {
   return typeof t === "string" ? DataType.parse(t) : t;
 }
 
-/** Smallest and largest value of an integer type, as bigint. */
+const rangeCache = new Map<DataType, [bigint, bigint]>();
+
+/** Smallest and largest value of an integer type, as bigint (cached: constants are built often). */
 export function intRange(t: DataType): [bigint, bigint] {
-  if (t.code === "bool") return [0n, 1n];
-  if (t.code === "uint") return [0n, (1n << BigInt(t.bits)) - 1n];
-  if (t.code === "int") return [-(1n << BigInt(t.bits - 1)), (1n << BigInt(t.bits - 1)) - 1n];
-  throw new TypeError(`intRange: ${t} is not an integer type`);
+  const hit = rangeCache.get(t);
+  if (hit) return hit;
+  let r: [bigint, bigint];
+  if (t.code === "bool") r = [0n, 1n];
+  else if (t.code === "uint") r = [0n, (1n << BigInt(t.bits)) - 1n];
+  else if (t.code === "int") r = [-(1n << BigInt(t.bits - 1)), (1n << BigInt(t.bits - 1)) - 1n];
+  else throw new TypeError(`intRange: ${t} is not an integer type`);
+  rangeCache.set(t, r);
+  return r;
+}
+
+const numRangeCache = new Map<DataType, [number, number]>();
+
+/** The same range as numbers (exact up to 32 bits, approximate for 64-bit types). */
+export function intRangeNumber(t: DataType): [number, number] {
+  let r = numRangeCache.get(t);
+  if (!r) {
+    const [lo, hi] = intRange(t);
+    r = [Number(lo), Number(hi)];
+    numRangeCache.set(t, r);
+  }
+  return r;
 }

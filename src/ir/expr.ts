@@ -2,7 +2,7 @@
  * PrimExpr: scalar (and vector) expressions of the loop-level IR. Nodes are immutable;
  * constructors check types, so an ill-typed expression cannot be built.
  */
-import { DataType, bool, handle, int32, intRange } from "./dtype.js";
+import { DataType, bool, handle, int32, intRangeNumber } from "./dtype.js";
 import { registerNode, type Node } from "./node.js";
 import type { Buffer } from "./buffer.js";
 import type { Op } from "./op_registry.js";
@@ -36,8 +36,8 @@ export class IntImm extends PrimExpr {
     }
     if (!Number.isInteger(value)) throw new TypeError(`IntImm: value ${value} is not an integer`);
     if (dtype.bits <= 32 || dtype.isBool()) {
-      const [lo, hi] = intRange(dtype);
-      if (value < Number(lo) || value > Number(hi)) {
+      const [lo, hi] = intRangeNumber(dtype);
+      if (value < lo || value > hi) {
         throw new RangeError(`IntImm: value ${value} does not fit in ${dtype} [${lo}, ${hi}]`);
       }
     }
