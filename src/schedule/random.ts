@@ -1,0 +1,33 @@
+/**
+ * The schedule's random state: a 64-bit linear congruential generator (as MetaSchedule uses),
+ * so that sampling is deterministic for a seed and a fork gets an independent stream.
+ */
+const MOD = 2n ** 31n - 1n;
+const MUL = 48271n;
+
+export class ScheduleRandom {
+  private state: bigint;
+  constructor(seed: number = 42) {
+    this.state = BigInt((Math.abs(Math.trunc(seed)) % Number(MOD - 1n)) + 1);
+  }
+  /** The next integer in [0, 2^31 - 1). */
+  nextInt(): number {
+    this.state = (this.state * MUL) % MOD;
+    return Number(this.state) - 1;
+  }
+  /** A float in [0, 1). */
+  next(): number {
+    return this.nextInt() / Number(MOD - 1n);
+  }
+  /** An integer in [lo, hi). */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo));
+  }
+  /** A seed for an independent generator. */
+  forkSeed(): number {
+    return (this.nextInt() * 32767 + 1) % Number(MOD - 1n);
+  }
+  get seed(): number {
+    return Number(this.state);
+  }
+}
