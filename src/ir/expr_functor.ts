@@ -148,52 +148,70 @@ export class ExprMutator {
   }
 }
 
+// The helpers below reuse module-level visitor classes: defining a class per call costs
+// more than the walk itself on small expressions.
+
+class PostOrder extends ExprVisitor {
+  constructor(private readonly f: (e: PrimExpr) => void) {
+    super();
+  }
+  override visitExpr(x: PrimExpr): void {
+    super.visitExpr(x);
+    this.f(x);
+  }
+  override visitVar(): void {}
+}
+
 /** Calls `f` on every sub-expression, children first. */
 export function postOrderVisit(e: PrimExpr, f: (e: PrimExpr) => void): void {
-  class V extends ExprVisitor {
-    override visitExpr(x: PrimExpr): void {
-      super.visitExpr(x);
-      f(x);
-    }
-    override visitVar(): void {}
+  new PostOrder(f).visitExpr(e);
+}
+
+class Substituter extends ExprMutator {
+  constructor(private readonly f: (v: Var) => PrimExpr | undefined) {
+    super();
   }
-  new V().visitExpr(e);
+  override visitVar(v: Var): PrimExpr {
+    return this.f(v) ?? v;
+  }
 }
 
 /** Replaces variables by expressions (`vmap` may be a Map or a function returning undefined to keep). */
 export function substitute(e: PrimExpr, vmap: ReadonlyMap<Var, PrimExpr> | ((v: Var) => PrimExpr | undefined)): PrimExpr {
-  const f = typeof vmap === "function" ? vmap : (v: Var) => vmap.get(v);
-  class S extends ExprMutator {
-    override visitVar(v: Var): PrimExpr {
-      return f(v) ?? v;
-    }
+  if (typeof vmap !== "function" && vmap.size === 0) return e;
+  return new Substituter(typeof vmap === "function" ? vmap : (v: Var) => vmap.get(v)).visitExpr(e);
+}
+
+class VarFinder extends ExprVisitor {
+  found = false;
+  constructor(private readonly pred: (v: Var) => boolean) {
+    super();
   }
-  return new S().visitExpr(e);
+  override visitExpr(x: PrimExpr): void {
+    if (!this.found) super.visitExpr(x);
+  }
+  override visitVar(v: Var): void {
+    if (this.pred(v)) this.found = true;
+  }
 }
 
 /** Whether any variable satisfying `pred` occurs in `e`. */
 export function usesVar(e: PrimExpr, pred: (v: Var) => boolean): boolean {
-  let found = false;
-  class U extends ExprVisitor {
-    override visitExpr(x: PrimExpr): void {
-      if (!found) super.visitExpr(x);
-    }
-    override visitVar(v: Var): void {
-      if (pred(v)) found = true;
-    }
+  const u = new VarFinder(pred);
+  u.visitExpr(e);
+  return u.found;
+}
+
+class VarCollector extends ExprVisitor {
+  readonly seen = new Set<Var>();
+  override visitVar(v: Var): void {
+    this.seen.add(v);
   }
-  new U().visitExpr(e);
-  return found;
 }
 
 /** The free variables of `e`, in first-use order. */
 export function collectVars(e: PrimExpr): Var[] {
-  const seen = new Set<Var>();
-  class C extends ExprVisitor {
-    override visitVar(v: Var): void {
-      seen.add(v);
-    }
-  }
-  new C().visitExpr(e);
-  return [...seen];
+  const c = new VarCollector();
+  c.visitExpr(e);
+  return [...c.seen];
 }

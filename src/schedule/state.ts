@@ -179,15 +179,33 @@ export class ScheduleState {
       claimed.add(s);
       return s;
     };
+    // Blocks kept by the reuse map or by identity claim their srefs before any block is matched
+    // by name, so a new block sharing a name with a surviving one cannot take its sref.
+    const kept = new Map<Block, StmtSRef>();
+    const keep = (x: Stmt): void => {
+      if (x instanceof BlockRealize) {
+        const prev = reuseInv.get(x.block);
+        const s = (prev ? claim(byStmt.get(prev)) : undefined) ?? claim(byStmt.get(x.block));
+        if (s) kept.set(x.block, s);
+        if (x.block.init) keep(x.block.init);
+        keep(x.block.body);
+      } else if (x instanceof SeqStmt) {
+        x.seq.forEach(keep);
+      } else if (x instanceof IfThenElse) {
+        keep(x.thenCase);
+        if (x.elseCase) keep(x.elseCase);
+      } else if (
+        x instanceof For || x instanceof LetStmt || x instanceof AttrStmt || x instanceof AssertStmt ||
+        x instanceof Allocate || x instanceof DeclBuffer || x instanceof While
+      ) {
+        keep(x.body);
+      }
+    };
+    keep(func.body);
     const srefFor = (x: Block | For, parent: StmtSRef | undefined, seqIndex: number): StmtSRef => {
       let s: StmtSRef | undefined;
       if (x instanceof For) s = claim(byLoopVar.get(x.loopVar));
-      else {
-        const prev = reuseInv.get(x);
-        s = prev ? claim(byStmt.get(prev)) : undefined;
-        if (!s) s = claim(byStmt.get(x));
-        if (!s) s = claim(byName.get(x.nameHint)?.find((c) => !claimed.has(c)));
-      }
+      else s = kept.get(x) ?? claim(byName.get(x.nameHint)?.find((c) => !claimed.has(c)));
       if (!s) s = new StmtSRef(x, parent, seqIndex);
       s.stmt = x;
       s.parent = parent;

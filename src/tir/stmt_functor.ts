@@ -246,26 +246,33 @@ export class StmtExprMutator extends ExprMutator {
   }
 }
 
+class StmtPostOrder extends StmtExprVisitor {
+  constructor(private readonly f: (s: Stmt) => void) {
+    super();
+  }
+  override visitStmt(x: Stmt): void {
+    super.visitStmt(x);
+    this.f(x);
+  }
+  override visitExpr(_e: PrimExpr): void {}
+}
+
 /** Calls `f` on every statement, children first. */
 export function postOrderVisitStmt(s: Stmt, f: (s: Stmt) => void): void {
-  class V extends StmtExprVisitor {
-    override visitStmt(x: Stmt): void {
-      super.visitStmt(x);
-      f(x);
-    }
-    override visitExpr(_e: PrimExpr): void {}
+  new StmtPostOrder(f).visitStmt(s);
+}
+
+class StmtSubstituter extends StmtExprMutator {
+  constructor(private readonly f: (v: Var) => PrimExpr | undefined) {
+    super();
   }
-  new V().visitStmt(s);
+  override visitVar(v: Var): PrimExpr {
+    return this.f(v) ?? v;
+  }
 }
 
 /** Substitutes variables throughout a statement. */
 export function substituteStmt(s: Stmt, vmap: ReadonlyMap<Var, PrimExpr> | ((v: Var) => PrimExpr | undefined)): Stmt {
-  const f = typeof vmap === "function" ? vmap : (v: Var) => vmap.get(v);
-  class S extends StmtExprMutator {
-    override visitVar(v: Var): PrimExpr {
-      return f(v) ?? v;
-    }
-  }
-  return new S().visitStmt(s);
+  if (typeof vmap !== "function" && vmap.size === 0) return s;
+  return new StmtSubstituter(typeof vmap === "function" ? vmap : (v: Var) => vmap.get(v)).visitStmt(s);
 }
-
