@@ -4,13 +4,19 @@
  */
 import { bool, int32, type DataType } from "../ir/dtype.js";
 import {
-  IntImm, PrimExpr, Range, StringImm, Var, checkIndices, nodeToString,
+  IntImm, PrimExpr, Range, StringImm, Var, checkIndices, nodeToString, type GlobalVar,
 } from "../ir/expr.js";
 import { Buffer, BufferRegion } from "../ir/buffer.js";
 import { registerNode, type Node } from "../ir/node.js";
 
-/** Annotation values: what TVM calls ObjectRef in a Map<String, ObjectRef>. */
-export type AttrValue = number | string | boolean | PrimExpr | readonly AttrValue[] | { readonly [k: string]: AttrValue };
+/**
+ * Annotation values: what TVM calls ObjectRef in a Map<String, ObjectRef>. Besides literals,
+ * expressions, lists and dicts, the IR nodes that appear there (and that TVMScript prints and
+ * parses in annotations): buffers, buffer regions, ranges, iter vars and global vars.
+ */
+export type AttrValue =
+  | number | string | boolean | PrimExpr | Buffer | BufferRegion | Range | IterVar | GlobalVar
+  | readonly AttrValue[] | { readonly [k: string]: AttrValue };
 export type Annotations = Readonly<Record<string, AttrValue>>;
 
 export abstract class Stmt implements Node {

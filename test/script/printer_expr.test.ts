@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { bfloat16, bool, float16, float32, float64, int16, int32, int64, int8, uint8, uint32, uint64, handle } from "../../src/ir/dtype.js";
+import { Buffer } from "../../src/ir/buffer.js";
 import {
   Add, And, Broadcast, BufferLoad, Call, Cast, Div, EQ, FloatImm, FloorDiv, FloorMod, GE, GT, IntImm, LE, LT, Let, Max, Min,
   Mod, Mul, NE, Not, Or, Ramp, Select, Shuffle, SizeVar, StringImm, Sub, Var, type PrimExpr,
 } from "../../src/ir/expr.js";
 import * as E from "../../src/ir/expr_ops.js";
 import { Op } from "../../src/ir/op_registry.js";
-import { printScript } from "../../src/tir/script/index.js";
+import { structuralEqual } from "../../src/ir/structural.js";
+import { PrimFunc } from "../../src/tir/function.js";
+import { BufferStore, Evaluate, type Stmt } from "../../src/tir/stmt.js";
+import { parseScript, printScript } from "../../src/tir/script/index.js";
 import { formatFloat } from "../../src/tir/script/printer/literal.js";
 import { buf, c } from "./printer_helpers.js";
 
@@ -213,7 +217,7 @@ describe("printScript: expression kinds", () => {
     expect(p(new BufferLoad(V, [new Ramp(x, c(2), 4)]))).toBe("V[x:x + 8:2]");
     expect(p(new BufferLoad(V, [new Ramp(x, y, 4)]))).toBe("V[T.Ramp(x, y, 4)]");
     const mask = new Broadcast(c(1, bool), 4);
-    expect(p(new BufferLoad(V, [new Ramp(c(0), c(1), 4)], mask))).toBe("V.vload([0:4], predicate=T.Broadcast(T.bool(True), 4))");
+    expect(p(new BufferLoad(V, [new Ramp(c(0), c(1), 4)], mask))).toBe("V.vload([T.Ramp(0, 1, 4)], predicate=T.Broadcast(T.bool(True), 4))");
   });
 });
 
@@ -247,5 +251,89 @@ describe("printScript: precedence", () => {
   it("never lets comparisons chain", () => {
     expect(p(new EQ(new LT(x, y), new LT(z, w)))).toBe("(x < y) == (z < w)");
     expect(p(new NE(P, new EQ(x, y)))).toBe("p != (x == y)");
+  });
+});
+
+/**
+ * `main(x, y, p, a, V)` around `body`, printed, parsed back and compared; returns the text.
+ * The nodes below are ones the parser would fold or reject if printed the naive way.
+ */
+function readsBack(body: (V: Buffer) => Stmt): string {
+  const V = buf("V", [64]);
+  const hv = new Var("V", handle);
+  const f = new PrimFunc([x, y, P, fa, hv], body(V), new Map([[hv, V]]), { global_symbol: "main" });
+  const text = printScript(f);
+  const back = parseScript(text, "printed.py").functionList[0]!;
+  expect(structuralEqual(f, back, { mapFreeVars: true }), text).toBe(true);
+  expect(printScript(back)).toBe(text);
+  return text;
+}
+const evaluates = (e: PrimExpr) => (): Stmt => new Evaluate(e);
+
+describe("printScript: nodes that the folding spellings would change", () => {
+  it("prints Min / Max / Mod with the constructors T.Min / T.Max / T.Mod where the helpers would fold", () => {
+    expect(p(new Min(c(0), c(0)))).toBe("T.Min(0, 0)");
+    expect(p(new Max(c(1), c(2)))).toBe("T.Max(1, 2)");
+    expect(p(new Max(E.constant(1, float32), fa))).toBe("T.max(T.float32(1.0), a)");
+    expect(p(new Min(E.constant(1, float32), E.constant(2, float32)))).toBe("T.Min(T.float32(1.0), T.float32(2.0))");
+    expect(p(new Mod(x, c(1)))).toBe("T.Mod(x, 1)");
+    expect(p(new Mod(x, c(0)))).toBe("T.Mod(x, 0)");
+    expect(p(new Mod(c(7), c(3)))).toBe("T.Mod(7, 3)");
+    expect(p(new Mod(x, c(3)))).toBe("T.truncmod(x, 3)");
+    for (const e of [new Min(c(0), c(0)), new Max(c(-1), x), new Mod(x, c(1)), new Mod(x, c(0)), new Mod(c(7), c(3))]) {
+      expect(readsBack(evaluates(e))).toContain(p(e));
+    }
+  });
+
+  it("prints a float Div as T.Div when `/` would give back another node, even one that is itself a Div", () => {
+    const zero = E.constant(0, float32), one = E.constant(1, float32);
+    const inner = new Div(zero, zero); // E.div leaves x / 0.0 alone
+    expect(p(inner)).toBe("T.float32(0.0) / T.float32(0.0)");
+    expect(p(new Div(inner, one))).toBe("T.Div(T.float32(0.0) / T.float32(0.0), T.float32(1.0))");
+    expect(p(new Div(new Div(fa, fb), one))).toBe("T.Div(a / b, T.float32(1.0))");
+    expect(readsBack(evaluates(new Div(inner, one)))).toContain("T.evaluate(T.Div(T.float32(0.0) / T.float32(0.0), T.float32(1.0)))");
+  });
+
+  it("prints Not of a constant as T.Not", () => {
+    expect(p(new Not(c(1, bool)))).toBe("T.Not(T.bool(True))");
+    expect(p(new Not(new Not(c(0, bool))))).toBe("not T.Not(T.bool(False))");
+    expect(p(new And(P, new Not(c(0, bool))))).toBe("p and T.Not(T.bool(False))");
+    expect(p(new Not(P))).toBe("not p");
+    expect(readsBack(evaluates(new Not(c(1, bool))))).toContain("T.evaluate(T.Not(T.bool(True)))");
+  });
+
+  it("prints a ramp index of a predicated load / store as T.Ramp, since a slice is not valid inside a list", () => {
+    const mask = new LT(new Ramp(c(0), c(1), 4), new Broadcast(y, 4));
+    const idx = new Ramp(x, c(2), 4);
+    const V = buf("V", [64]);
+    expect(p(new BufferLoad(V, [idx], mask))).toBe("V.vload([T.Ramp(x, 2, 4)], predicate=T.Ramp(0, 1, 4) < T.Broadcast(y, 4))");
+    const text = readsBack((V) => new BufferStore(V, new BufferLoad(V, [new Ramp(c(0), c(1), 4)], mask), [idx], mask));
+    expect(text).toContain(
+      "V.vstore([T.Ramp(x, 2, 4)], V.vload([T.Ramp(0, 1, 4)], predicate=T.Ramp(0, 1, 4) < T.Broadcast(y, 4)), predicate=T.Ramp(0, 1, 4) < T.Broadcast(y, 4))",
+    );
+  });
+
+  it("prints a stride-0 ramp index as T.Ramp, not as an empty slice", () => {
+    const V = buf("V", [64]);
+    expect(p(new BufferLoad(V, [new Ramp(x, c(0), 4)]))).toBe("V[T.Ramp(x, 0, 4)]");
+    expect(p(new BufferLoad(V, [new Ramp(x, c(-1), 4)]))).toBe("V[x:x + -4:-1]");
+    const text = readsBack((V) => new BufferStore(V, new BufferLoad(V, [new Ramp(c(3), c(0), 4)]), [new Ramp(x, c(0), 4)]));
+    expect(text).toContain("V[T.Ramp(x, 0, 4)] = V[T.Ramp(3, 0, 4)]");
+  });
+
+  it("prints arithmetic on two int32 literals with the constructors even when the builders would not fold it", () => {
+    const MIN = c(-2147483648), MAX = c(2147483647);
+    expect(p(new FloorDiv(MIN, c(-1)))).toBe("T.FloorDiv(-2147483648, -1)");
+    expect(p(new Sub(MIN, c(1)))).toBe("T.Sub(-2147483648, 1)");
+    expect(p(new Add(MAX, c(1)))).toBe("T.Add(2147483647, 1)");
+    expect(p(new Mul(c(65536), c(65536)))).toBe("T.Mul(65536, 65536)");
+    expect(p(new Add(x, MAX))).toBe("x + 2147483647");
+    const V = buf("V", [64]);
+    expect(p(new BufferLoad(V, [new Ramp(MAX, c(1), 4)]))).toBe("V[2147483647:T.Add(2147483647, 4)]");
+    for (const e of [new FloorDiv(MIN, c(-1)), new Sub(MIN, c(1)), new Mul(c(65536), c(65536)), new Add(new Add(MAX, c(1)), x)]) {
+      expect(readsBack(evaluates(e))).toContain(p(e));
+    }
+    const text = readsBack((V) => new BufferStore(V, new Broadcast(fa, 4), [new Ramp(MAX, c(1), 4)]));
+    expect(text).toContain("V[2147483647:T.Add(2147483647, 4)] = T.Broadcast(a, 4)");
   });
 });

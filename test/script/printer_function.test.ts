@@ -7,7 +7,8 @@ import { IRModule } from "../../src/ir/module.js";
 import { Op } from "../../src/ir/op_registry.js";
 import { PrimFunc } from "../../src/tir/function.js";
 import { Evaluate, type Stmt } from "../../src/tir/stmt.js";
-import { printScript } from "../../src/tir/script/index.js";
+import { structuralEqual } from "../../src/ir/structural.js";
+import { parseScript, printScript } from "../../src/tir/script/index.js";
 import { S, block, buf, c, dedent, ld, loop, pt, root, seq, st } from "./printer_helpers.js";
 
 const ret = (v: E.ExprLike) => new Evaluate(E.callIntrin("tir.ret", [v]));
@@ -90,6 +91,30 @@ describe("printScript: function signatures", () => {
           for i in range(A.strides[0]):
               B[0] = T.Cast("float32", A[i, A.elem_offset])
     `));
+  });
+
+  it("prints elem_offset=0 next to an offset_factor, which alone would declare a symbolic offset", () => {
+    const A = new Buffer("A", float32, [c(16)], { offsetFactor: 16 });
+    const B = new Buffer("B", float32, [c(16)], { offsetFactor: 0 });
+    const C = new Buffer("C", float32, [c(8, int64)], { elemOffset: c(0) });
+    const D = new Buffer("D", float32, [c(8, int64)], { offsetFactor: 4 });
+    const f = withHandles([A, B, C, D], seq(st(A, ld(B, 0), 0), st(C, ld(D, c(0, int64)), c(0, int64))));
+    const text = printScript(f);
+    expect(text).toBe(dedent(`
+      # from tvm.script import tir as T
+
+      @T.prim_func
+      def main(a: T.handle, b: T.handle, c: T.handle, d: T.handle):
+          A = T.match_buffer(a, (16,), elem_offset=0, offset_factor=16)
+          B = T.match_buffer(b, (16,), offset_factor=0)
+          C = T.match_buffer(c, (T.int64(8),), elem_offset=0)
+          D = T.match_buffer(d, (T.int64(8),), elem_offset=T.int64(0), offset_factor=4)
+          A[0] = B[0]
+          C[T.int64(0)] = D[T.int64(0)]
+    `));
+    const back = parseScript(text, "printed.py").functionList[0]!;
+    expect(structuralEqual(f, back, { mapFreeVars: true })).toBe(true);
+    expect(printScript(back)).toBe(text);
   });
 
   it("keeps a buffer out of the signature when its handle is used elsewhere or its data is shared", () => {

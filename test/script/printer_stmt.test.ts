@@ -129,7 +129,7 @@ describe("printScript: scoped statements", () => {
 });
 
 describe("printScript: plain statements", () => {
-  it("prints stores: points, 0-d, ramp slices, predicated vector stores", () => {
+  it("prints stores: points, 0-d, ramp slices, predicated vector stores (whose index list cannot hold a slice)", () => {
     const Z = buf("Z", []);
     const V = buf("V", [16]);
     const x = new Var("x");
@@ -145,7 +145,25 @@ describe("printScript: plain statements", () => {
       x = T.int32()
       Z[()] = T.float32(1.0)
       V[0:4] = T.Broadcast(T.float32(0.0), 4)
-      V.vstore([x:x + 4], T.Broadcast(T.float32(0.0), 4), predicate=T.Broadcast(T.bool(True), 4))
+      V.vstore([T.Ramp(x, 1, 4)], T.Broadcast(T.float32(0.0), 4), predicate=T.Broadcast(T.bool(True), 4))
+    `));
+  });
+
+  it("prints a stride-0 ramp index as T.Ramp, in plain and predicated stores", () => {
+    const V = buf("V", [16]);
+    const x = new Var("x");
+    const mask = new Broadcast(c(1, bool), 4);
+    const body = seq(
+      new BufferStore(V, new Broadcast(f32(0), 4), [new Ramp(x, c(0), 4)]),
+      new BufferStore(V, new Broadcast(f32(0), 4), [new Ramp(x, c(0), 4)], mask),
+      new BufferStore(V, new Broadcast(f32(0), 4), [new Ramp(x, c(-2), 4)]),
+    );
+    expect(printScript(body)).toBe(dedent(`
+      V = T.Buffer((16,))
+      x = T.int32()
+      V[T.Ramp(x, 0, 4)] = T.Broadcast(T.float32(0.0), 4)
+      V.vstore([T.Ramp(x, 0, 4)], T.Broadcast(T.float32(0.0), 4), predicate=T.Broadcast(T.bool(True), 4))
+      V[x:x + -8:-2] = T.Broadcast(T.float32(0.0), 4)
     `));
   });
 

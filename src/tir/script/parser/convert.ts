@@ -3,12 +3,12 @@
  * message that names what was expected: expressions, integers, dtypes, shapes, annotation
  * dicts, buffer loads / store indices / regions out of `A[...]`.
  */
-import { BufferRegion, type Buffer } from "../../../ir/buffer.js";
+import { Buffer, BufferRegion } from "../../../ir/buffer.js";
 import { DataType, bool, float32, int32, int64 } from "../../../ir/dtype.js";
-import { Add, BufferLoad, FloatImm, IntImm, PrimExpr, Ramp, Range, StringImm } from "../../../ir/expr.js";
+import { Add, BufferLoad, FloatImm, GlobalVar, IntImm, PrimExpr, Ramp, Range, StringImm } from "../../../ir/expr.js";
 import * as E from "../../../ir/expr_ops.js";
 import { structuralEqual } from "../../../ir/structural.js";
-import type { AttrValue } from "../../stmt.js";
+import { IterVar, type AttrValue } from "../../stmt.js";
 import type { Span } from "../python/ast.js";
 import type { ParseContext } from "./context.js";
 import {
@@ -96,11 +96,9 @@ export function toIndex(ctx: ParseContext, v: ScriptValue, span: Span, what: str
   return e;
 }
 
-/** IR objects that may sit in an annotation besides expressions (the printer writes them too). */
-const ATTR_NODE_KINDS = new Set(["Buffer", "BufferRegion", "Range", "IterVar", "GlobalVar"]);
-
 /**
- * A value of an annotation / attribute dict: literals stay literals, IR values stay nodes.
+ * A value of an annotation / attribute dict: literals stay literals, IR values stay nodes
+ * (expressions, and the buffers, regions, ranges, iter vars and functions the printer writes).
  * `A[i]` is a load unless it has a slice, which makes it a region.
  */
 export function toAttrValue(ctx: ParseContext, v: ScriptValue, span: Span): AttrValue {
@@ -108,12 +106,11 @@ export function toAttrValue(ctx: ParseContext, v: ScriptValue, span: Span): Attr
   if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") return v;
   if (v instanceof PyFloat) return v.value;
   if (v instanceof PrimExpr) return v;
-  if (v instanceof FuncRef) return v.gv as unknown as AttrValue;
+  if (v instanceof FuncRef) return v.gv;
   if (v instanceof BufferAccess) {
-    return v.indices.some((i) => i instanceof SliceValue) ? (regionOf(ctx, v, span, "annotation value") as unknown as AttrValue) : loadOf(ctx, v);
+    return v.indices.some((i) => i instanceof SliceValue) ? regionOf(ctx, v, span, "annotation value") : loadOf(ctx, v);
   }
-  const kind = (v as { kind?: unknown } | null)?.kind;
-  if (typeof kind === "string" && ATTR_NODE_KINDS.has(kind)) return v as unknown as AttrValue;
+  if (v instanceof Buffer || v instanceof BufferRegion || v instanceof Range || v instanceof IterVar || v instanceof GlobalVar) return v;
   if (Array.isArray(v)) return v.map((x) => toAttrValue(ctx, x, span));
   if (v instanceof DictValue) return toAnnotations(ctx, v, span, "nested dict");
   return ctx.fail(`annotation value: expected a literal, a list, a dict or an expression, got ${describe(v)}`, span);

@@ -4,6 +4,7 @@
  * variable occurrence counts.
  */
 import type { Buffer } from "../../../ir/buffer.js";
+import { int32 } from "../../../ir/dtype.js";
 import type { BufferLoad, IntImm, PrimExpr, Var } from "../../../ir/expr.js";
 import { ExprVisitor } from "../../../ir/expr_functor.js";
 import { structuralEqual } from "../../../ir/structural.js";
@@ -65,6 +66,8 @@ export function isSimpleBuffer(b: Buffer): boolean {
   for (const s of b.shape) if (mentionsVar(s)) return false;
   if (mentionsVar(b.elemOffset)) return false;
   if (b.elemOffset.kind === "IntImm" && (b.elemOffset as IntImm).value !== 0) return false;
+  // The annotation cannot say an offset whose type differs from the shape's.
+  if (b.elemOffset.dtype !== (b.shape[0]?.dtype ?? int32)) return false;
   return (
     b.scope === "global" &&
     b.dataAlignment === 64 &&

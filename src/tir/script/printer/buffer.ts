@@ -8,7 +8,7 @@
  * `n = T.int32()` line just before the declaration.
  */
 import type { Buffer, BufferRegion } from "../../../ir/buffer.js";
-import { float32 } from "../../../ir/dtype.js";
+import { float32, int32 } from "../../../ir/dtype.js";
 import { IntImm, type PrimExpr, type Ramp, type Var } from "../../../ir/expr.js";
 import * as E from "../../../ir/expr_ops.js";
 import { countVarsInto, isIntConst } from "./analysis.js";
@@ -86,7 +86,11 @@ function bufferAttrs(p: PrinterContext, buffer: Buffer, frame: Frame, defs: Buff
   let needsFactor = false;
   const off = buffer.elemOffset;
   if (off.kind === "IntImm") {
-    if ((off as IntImm).value !== 0) attrs.kwargs.set("elem_offset", exprText(p, off));
+    // Left out, the offset reads back as 0 of the shape's index type, or, next to a non-zero
+    // offset_factor other than 1, as a new symbolic offset (TVM's rule); say it then.
+    const implicit = (off as IntImm).value === 0 && off.dtype === (buffer.shape[0]?.dtype ?? int32) &&
+      (buffer.offsetFactor === 1 || buffer.offsetFactor === 0);
+    if (!implicit) attrs.kwargs.set("elem_offset", exprText(p, off));
   } else if (isNewVar(off)) {
     // TVM drops the offset when it cannot be inlined; printing it keeps the text faithful.
     if (!tryInline(off, () => `${self()}.elem_offset`)) attrs.kwargs.set("elem_offset", exprText(p, off));
@@ -143,12 +147,17 @@ export function bufferRef(p: PrinterContext, buffer: Buffer): string {
   return p.markText(buffer, name);
 }
 
-/** Index list of a load/store; a ramp with constant stride prints as a slice. */
-export function bufferIndices(p: PrinterContext, indices: readonly PrimExpr[]): string[] {
+/**
+ * Index list of a load/store; a ramp with a constant non-zero stride prints as a slice. A
+ * slice has no spelling for stride 0 (`n:n:0` is an empty slice to Python and an error to
+ * the parser), so that ramp stays `T.Ramp(n, 0, 4)`. The indices of `vload` / `vstore` are a
+ * list, where a slice is not valid Python: pass `slices: false` there (TVM prints `T.Ramp`).
+ */
+export function bufferIndices(p: PrinterContext, indices: readonly PrimExpr[], slices = true): string[] {
   return indices.map((idx) => {
-    if (idx.kind === "Ramp") {
+    if (slices && idx.kind === "Ramp") {
       const r = idx as Ramp;
-      if (r.stride.kind === "IntImm") {
+      if (r.stride.kind === "IntImm" && (r.stride as IntImm).value !== 0) {
         const stride = (r.stride as IntImm).value;
         const start = exprText(p, r.base);
         const stop = rampStop(r, stride);

@@ -91,18 +91,16 @@ function exprDocInner(p: PrinterContext, e: PrimExpr): ExprDoc {
       return atom(varRef(p, e as Var));
     case "Cast":
       return atom(callText(p.T("Cast"), [quote(dtypeName(e.dtype)), exprText(p, (e as Cast).value)]));
-    case "Not": {
-      const a = exprDoc(p, (e as Not).a);
-      return { text: `not ${a.prec < Prec.not ? `(${a.text})` : a.text}`, prec: Prec.not };
-    }
+    case "Not":
+      return notDoc(p, e as Not);
     case "Div":
       return divDoc(p, e as BinaryLike);
     case "Mod":
-      return binaryCall(p, "truncmod", e as BinaryLike);
+      return helperOrCall(p, "truncmod", E.truncmod, e as BinaryLike);
     case "Min":
-      return binaryCall(p, "min", e as BinaryLike);
+      return helperOrCall(p, "min", E.min, e as BinaryLike);
     case "Max":
-      return binaryCall(p, "max", e as BinaryLike);
+      return helperOrCall(p, "max", E.max, e as BinaryLike);
     case "Select": {
       const s = e as Select;
       return atom(callText(p.T("Select"), [exprText(p, s.condition), exprText(p, s.trueValue), exprText(p, s.falseValue)]));
@@ -145,8 +143,18 @@ function intLiteral(p: PrinterContext, imm: IntImm): string {
   return `${p.T(dtypeName(imm.dtype))}(${formatInt(imm.value)})`;
 }
 
-/** True when `build(a, b)` gives back a node of the same kind over the very same operands. */
+/** An int32 literal: printed bare, so the parser reads it as a Python int. */
+function isPyIntLiteral(e: PrimExpr): boolean {
+  return e.kind === "IntImm" && e.dtype === int32;
+}
+
+/**
+ * True when `build(a, b)` gives back a node of the same kind over the very same operands.
+ * Two bare int32 literals never do: the parser evaluates `2147483647 + 1` with Python
+ * arithmetic (an int64 2147483648), not with the builders.
+ */
 function refolds(e: BinaryLike, build: Builder): boolean {
+  if (isPyIntLiteral(e.a) && isPyIntLiteral(e.b)) return false;
   let r: PrimExpr;
   try {
     r = build(e.a, e.b);
@@ -172,23 +180,38 @@ function infix(a: ExprDoc, op: string, b: ExprDoc, prec: number): ExprDoc {
   return { text: `${l} ${op} ${r}`, prec };
 }
 
-function binaryCall(p: PrinterContext, name: string, e: BinaryLike): ExprDoc {
+/**
+ * Mod / Min / Max print through TVM's folding helpers (`T.truncmod`, `T.min`, `T.max`) when
+ * those give back the same node, and as the non-folding constructors (`T.Mod(x, 1)`,
+ * `T.Min(0, 0)`) when the helper would fold or reject them.
+ */
+function helperOrCall(p: PrinterContext, helper: string, build: Builder, e: BinaryLike): ExprDoc {
   const a = exprText(p, e.a);
   const b = exprText(p, e.b);
-  return atom(callText(p.T(name), [a, b]));
+  return atom(callText(p.T(refolds(e, build) ? helper : e.kind), [a, b]));
 }
 
-/** Float division prints `/`; integer division (and anything that would fold) `T.Div`. */
-function divDoc(p: PrinterContext, e: BinaryLike): ExprDoc {
+/** `not x`, or `T.Not(x)` where `not` would fold (a constant operand). */
+function notDoc(p: PrinterContext, e: Not): ExprDoc {
   const a = exprDoc(p, e.a);
-  const b = exprDoc(p, e.b);
   let r: PrimExpr | undefined;
   try {
-    r = E.div(e.a, e.b);
+    r = E.not(e.a);
   } catch {
     r = undefined;
   }
-  if (r === undefined || r.kind !== "Div" || e.a.dtype.isIntegral() || e.b.dtype.isIntegral()) {
+  if (r === undefined || r.kind !== "Not" || (r as Not).a !== e.a) return atom(callText(p.T("Not"), [a.text]));
+  return { text: `not ${a.prec < Prec.not ? `(${a.text})` : a.text}`, prec: Prec.not };
+}
+
+/**
+ * Float division prints `/`; integer division (and anything that would fold, such as
+ * `Div(Div(a, b), 1.0)`, which `/` gives back as the inner Div) `T.Div`.
+ */
+function divDoc(p: PrinterContext, e: BinaryLike): ExprDoc {
+  const a = exprDoc(p, e.a);
+  const b = exprDoc(p, e.b);
+  if (e.a.dtype.isIntegral() || e.b.dtype.isIntegral() || !refolds(e, E.div)) {
     return atom(callText(p.T("Div"), [a.text, b.text]));
   }
   return infix(a, "/", b, Prec.mult);
@@ -215,7 +238,7 @@ export function globalVarText(p: PrinterContext, gv: GlobalVar): string {
 
 function loadText(p: PrinterContext, load: BufferLoad): string {
   const buf = bufferRef(p, load.buffer);
-  const idx = bufferIndices(p, load.indices);
+  const idx = bufferIndices(p, load.indices, !load.predicate);
   if (load.predicate) {
     return callText(`${buf}.vload`, [`[${idx.join(", ")}]`], [["predicate", exprText(p, load.predicate)]]);
   }

@@ -112,7 +112,7 @@ function evaluateDoc(p: PrinterContext, s: Evaluate): StmtDoc {
 
 function storeDoc(p: PrinterContext, s: BufferStore): StmtDoc {
   const buf = bufferRef(p, s.buffer);
-  const idx = bufferIndices(p, s.indices);
+  const idx = bufferIndices(p, s.indices, !s.predicate);
   const value = exprText(p, s.value);
   if (s.predicate) {
     return line(callText(`${buf}.vstore`, [`[${idx.join(", ")}]`, value], [["predicate", exprText(p, s.predicate)]]));
