@@ -321,3 +321,18 @@ T.evaluate(T.call_extern("int32", "use", p))`);
     expect(vars.map((v) => [(v as Var).name, v.kind, String(v.dtype)])).toEqual([["n", "Var", "int32"], ["m", "SizeVar", "int64"]]);
   });
 });
+
+describe("T.axis.remap with one axis", () => {
+  it("binds a single name as TVM accepts", async () => {
+    const { parsePrimFunc, printScript } = await import("../../src/tir/script/index.js");
+    const f = parsePrimFunc(`
+@T.prim_func
+def main(A: T.Buffer((8,), "float32"), B: T.Buffer((8,), "float32")):
+    for k in range(8):
+        with T.block("B"):
+            vk = T.axis.remap("S", [k])
+            B[vk] = A[vk]
+`);
+    expect(printScript(f)).toContain("vk = T.axis.spatial(8, k)");
+  });
+});

@@ -242,7 +242,8 @@ const remap = builtin("T.axis.remap", "kinds, bindings, dtype?", (a, site) => {
     const name = names?.[i] ?? lv.name;
     out.push(pushIterVar(ctx, b, name, dom, AXIS_KINDS[c]!, { value: lv, span: bs.span }, "T.axis.remap", site.span));
   }
-  return out;
+  // `vk = T.axis.remap("R", [k])` binds one name: TVM accepts it although it prints the single form.
+  return out.length === 1 && (!names || names.length === 1) ? out[0]! : out;
 });
 
 function axisNamespace(): Namespace {
