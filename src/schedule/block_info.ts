@@ -5,11 +5,13 @@
  * a read). Primitives such as compute_at consult them before transforming.
  */
 import { Analyzer } from "../arith/analyzer.js";
-import { isAffineBinding } from "../arith/iter_map.js";
+import { detectIterMap } from "../arith/iter_map.js";
+import type { PrimExpr, Range, Var } from "../ir/expr.js";
 import * as E from "../ir/expr_ops.js";
 import { childBlocks, loopDomains, producersOf, regionsInScope, scopeOf } from "./analysis.js";
 import type { ScheduleState } from "./state.js";
 import type { StmtSRef } from "./sref.js";
+import type { BlockRealize } from "../tir/stmt.js";
 import type { Buffer } from "../ir/buffer.js";
 
 export interface BlockInfo {
@@ -25,13 +27,49 @@ export function computeBlockInfo(state: ScheduleState, sref: StmtSRef): BlockInf
   const analyzer = new Analyzer();
   const doms = loopDomains(sref);
   for (const [v, r] of doms) analyzer.bind(v, r);
-  const affineBinding =
-    block.iterVars.length === 0 || isAffineBinding(realize.iterValues, doms, realize.predicate, analyzer);
+  const affineBinding = block.iterVars.length === 0 || affineMemo(realize, doms, analyzer);
   return {
     affineBinding,
     regionCover: readsCovered(state, sref, analyzer),
     stagePipeline: scopeIsStagePipeline(state, scopeOf(sref)),
   };
+}
+
+// The affine flag depends only on the realize (bindings, predicate) and the loop domains above
+// it, which most primitives (reorder, parallel, annotate, ...) leave untouched; the state drops
+// its cached flags on every replace, so remember the costly iterator-map detection here.
+const affineCache = new WeakMap<BlockRealize, { doms: ReadonlyMap<Var, Range>; value: boolean }>();
+
+function affineMemo(realize: BlockRealize, doms: ReadonlyMap<Var, Range>, analyzer: Analyzer): boolean {
+  const hit = affineCache.get(realize);
+  const same = (a: ReadonlyMap<Var, Range>): boolean => {
+    if (a.size !== doms.size) return false;
+    for (const [v, r] of doms) {
+      const o = a.get(v);
+      if (!o || o.min !== r.min || o.extent !== r.extent) return false;
+    }
+    return true;
+  };
+  if (hit && same(hit.doms)) return hit.value;
+  const value = isAffineBlockBinding(realize.iterValues, doms, realize.predicate, analyzer);
+  affineCache.set(realize, { doms, value });
+  return value;
+}
+
+/**
+ * TVM's IsAffineBinding: the bindings are a surjective iterator map of the loops in which each
+ * binding is one iterator of scale 1 plus an offset (so `l * 16` over a loop l is not affine).
+ */
+export function isAffineBlockBinding(
+  values: readonly PrimExpr[],
+  doms: ReadonlyMap<Var, Range>,
+  predicate: PrimExpr,
+  analyzer: Analyzer = new Analyzer(),
+): boolean {
+  if (doms.size === 0) return true;
+  const r = detectIterMap(values, doms, predicate, "surjective", analyzer);
+  if (r.errors.length > 0) return false;
+  return r.indices.every((sum) => sum.args.length === 0 || E.isConstInt(sum.args[0]!.scale, 1));
 }
 
 function readsCovered(state: ScheduleState, sref: StmtSRef, analyzer: Analyzer): boolean {
@@ -44,10 +82,12 @@ function readsCovered(state: ScheduleState, sref: StmtSRef, analyzer: Analyzer):
     const covered = writes.some((w) =>
       w.region.every((wr, d) => {
         const rr = r.region[d]!;
-        return (
-          analyzer.canProve(E.le(wr.min, rr.min)) &&
-          analyzer.canProve(E.le(E.add(rr.min, rr.extent), E.add(wr.min, wr.extent)))
-        );
+        // As TVM, both regions are clipped to the buffer's extent first: a predicated tile
+        // (non-divisible split) relaxes past the end of the buffer without accessing it.
+        const size = r.buffer.shape[d]!;
+        const lo = (x: Range) => E.max(x.min, 0);
+        const hi = (x: Range) => E.min(E.add(x.min, x.extent), size);
+        return analyzer.canProve(E.le(lo(wr), lo(rr))) && analyzer.canProve(E.le(hi(rr), hi(wr)));
       }),
     );
     if (!covered) return false;
@@ -55,7 +95,8 @@ function readsCovered(state: ScheduleState, sref: StmtSRef, analyzer: Analyzer):
   return true;
 }
 
-function scopeIsStagePipeline(state: ScheduleState, scope: StmtSRef): boolean {
+/** Whether the blocks directly under `scope` have no write-after-read dependency (region cover not included). */
+export function scopeIsStagePipeline(state: ScheduleState, scope: StmtSRef): boolean {
   const writers = new Map<Buffer, number>();
   const readSoFar = new Set<Buffer>();
   for (const c of childBlocks(state, scope)) {
