@@ -24,7 +24,8 @@ export function loadModule(file: string): IRModule {
 }
 
 function pickFunc(mod: IRModule, file: string, name?: string): [string, PrimFunc] {
-  const prims = [...mod.entries()].filter(([, f]) => f instanceof PrimFunc) as [{ name: string }, PrimFunc][];
+  const prims: [{ name: string }, PrimFunc][] = [];
+  for (const [g, f] of mod.entries()) if (f instanceof PrimFunc) prims.push([g, f]);
   if (prims.length === 0) throw new CliError(`${file}: no @T.prim_func in the file`);
   if (name !== undefined) {
     const hit = prims.find(([g]) => g.name === name);

@@ -1,3 +1,6 @@
 export * from "./stmt.js";
 export * from "./function.js";
 export * from "./stmt_functor.js";
+export * from "./block_access.js";
+export * from "./interp/index.js";
+export * from "./script/index.js";

@@ -19,7 +19,7 @@ describe("functors", () => {
     const e = E.add(left, y);
     const out = substitute(e, new Map([[y, new IntImm(int32, 5) as never]]));
     expect(structuralEqual(out, E.add(E.mul(x, 3), 5))).toBe(true);
-    expect((out as { a: unknown }).a).toBe(left);
+    expect((out as unknown as { a: unknown }).a).toBe(left);
   });
   it("collects variables in first-use order", () => {
     expect(collectVars(E.add(E.mul(y, x), y))).toEqual([y, x]);
