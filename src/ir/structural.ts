@@ -56,7 +56,26 @@ class EqualChecker {
     }
     // Buffers: bind first (their data var is defined with them), then compare the rest.
     this.bind(a, b);
+    if (a.kind === "Buffer") this.bindBufferVars(a as Obj, b as Obj);
     return this.fields(a as Obj, b as Obj);
+  }
+
+  /**
+   * A buffer defines the variables that stand alone in its shape, strides and elem_offset
+   * (`strides=[lda, 1]`, `elem_offset=A_elem_offset`) unless they are already bound, as TVM's
+   * DefEqual on those fields does.
+   */
+  private bindBufferVars(a: Obj, b: Obj): void {
+    const pairs: [unknown, unknown][] = [[a.elemOffset, b.elemOffset]];
+    for (const f of ["shape", "strides"]) {
+      const xs = a[f] as readonly unknown[], ys = b[f] as readonly unknown[];
+      if (xs.length === ys.length) xs.forEach((x, i) => pairs.push([x, ys[i]]));
+    }
+    for (const [x, y] of pairs) {
+      if (!isNode(x) || !isNode(y) || !isVar(x) || !isVar(y)) continue;
+      if (this.l2r.has(x) || this.r2l.has(y) || x === y) continue;
+      this.def(x, y);
+    }
   }
 
   eq(a: unknown, b: unknown): boolean {
