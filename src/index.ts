@@ -2,3 +2,4 @@ export * as ir from "./ir/index.js";
 export * as arith from "./arith/index.js";
 export * as tir from "./tir/index.js";
 export * as te from "./te/index.js";
+export * as schedule from "./schedule/index.js";
