@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { addScriptCommands } from "./script_cmd.js";
+import { addScheduleCommand } from "./schedule_cmd.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command();
@@ -20,6 +21,7 @@ Examples:
   $ weft script run examples/softmax.py       run a PrimFunc on random inputs in the interpreter`,
     );
   addScriptCommands(program);
+  addScheduleCommand(program);
   try {
     await program.parseAsync([...argv]);
     return 0;

@@ -6,4 +6,7 @@ export * from "./block_info.js";
 export * from "./instruction.js";
 export * from "./trace.js";
 export * from "./schedule.js";
+export * from "./index_map.js";
 import "./primitives/index.js";
+export * from "./tensor_intrin.js";
+export { registerFmaF32, CPU_INTRINSICS } from "./intrinsics/cpu.js";

@@ -6,8 +6,32 @@
 import { BlockRV, ExprRV, LoopRV, type RV } from "./rv.js";
 import type { Schedule } from "./schedule.js";
 
-/** What an instruction input can be: random variables, literals, null ("None") or lists of these. */
-export type InputValue = RV | number | string | boolean | null | undefined | readonly InputValue[];
+/**
+ * What an instruction input can be: random variables, literals, null ("None"), lists of these,
+ * or a string-keyed map (annotation values; TVM passes maps through the JSON form untouched).
+ */
+export type InputValue =
+  | RV
+  | number
+  | string
+  | boolean
+  | null
+  | undefined
+  | readonly InputValue[]
+  | { readonly [key: string]: InputValue }
+  | TraceInputObject;
+
+/**
+ * An input that writes itself into the trace JSON as one unquoted string, as TVM does for an
+ * IndexMap (TVM: a JSON graph `{...}`; weft: the lambda text). Its kind parses it back on replay.
+ */
+export interface TraceInputObject {
+  toTraceInput(): string;
+}
+
+export function isTraceInputObject(v: unknown): v is TraceInputObject {
+  return typeof v === "object" && v !== null && typeof (v as { toTraceInput?: unknown }).toTraceInput === "function";
+}
 
 export interface InstructionKind {
   readonly name: string;
@@ -61,11 +85,36 @@ export function tsLiteral(v: unknown): string {
   return String(v);
 }
 
-/** Output binding for toTS: `const x = `, `const [a, b] = `, or nothing. */
+/**
+ * Output binding for toTS: `const x = `, `const [a, b] = `, or nothing. A null output ("_",
+ * e.g. the unknown first factor of a symbolic-extent tile) becomes a hole: `const [, a] = `.
+ */
 export function tsOutputs(outputs: readonly string[], asArray: boolean): string {
-  if (outputs.length === 0) return "";
+  if (outputs.every((o) => o === "_")) return "";
   if (!asArray && outputs.length === 1) return `const ${outputs[0]} = `;
-  return `const [${outputs.join(", ")}] = `;
+  return `const [${outputs.map((o) => (o === "_" ? "" : o)).join(", ")}] = `;
+}
+
+/**
+ * A boolean attr as traces carry it: TVM writes C++ bools as 1/0 and IntImm bools as
+ * true/false, and a replayer must take either for every boolean attr.
+ */
+export function attrBool(v: unknown, what: string): boolean {
+  if (v === true || v === 1) return true;
+  if (v === false || v === 0) return false;
+  throw new Error(`${what}: expected a boolean attr (true/false or 1/0), got ${JSON.stringify(v)}`);
+}
+
+/** An integer attr (TVM's Integer / IntImm). */
+export function attrInt(v: unknown, what: string): number {
+  if (typeof v === "number" && Number.isInteger(v)) return v;
+  throw new Error(`${what}: expected an integer attr, got ${JSON.stringify(v)}`);
+}
+
+/** A string attr (attrs are raw JSON, so strings are not quoted). */
+export function attrString(v: unknown, what: string): string {
+  if (typeof v === "string") return v;
+  throw new Error(`${what}: expected a string attr, got ${JSON.stringify(v)}`);
 }
 
 export function makeRV(kindLetter: string): RV {

@@ -8,7 +8,9 @@ const MUL = 48271n;
 export class ScheduleRandom {
   private state: bigint;
   constructor(seed: number = 42) {
-    this.state = BigInt((Math.abs(Math.trunc(seed)) % Number(MOD - 1n)) + 1);
+    // Hash the seed first: the generator is multiplicative, so nearby seeds would otherwise
+    // start with nearly equal draws (seeds 1..30 all drew candidate 0 first).
+    this.state = BigInt((mixSeed(Math.abs(Math.trunc(seed))) % Number(MOD - 1n)) + 1);
   }
   /** The next integer in [0, 2^31 - 1). */
   nextInt(): number {
@@ -30,4 +32,15 @@ export class ScheduleRandom {
   get seed(): number {
     return Number(this.state);
   }
+}
+
+/** murmur3's 32-bit finaliser: spreads nearby seeds over the whole range. */
+function mixSeed(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
 }

@@ -63,7 +63,7 @@ export class Schedule {
     c.random = Object.assign(Object.create(ScheduleRandom.prototype), this.random) as ScheduleRandom;
     c.symbols = new Map();
     for (const [rv, v] of this.symbols) {
-      if (v instanceof StmtSRef) c.symbols.set(rv, v.stmt ? c.state.getSRef(v.stmt) : undefined);
+      if (v instanceof StmtSRef && !v.locationMark) c.symbols.set(rv, v.stmt ? c.state.getSRef(v.stmt) : undefined);
       else c.symbols.set(rv, v);
     }
     return c;
@@ -83,6 +83,7 @@ export class Schedule {
     const v = this.symbols.get(rv);
     if (typeof v === "number") return v;
     if (v === undefined && !this.symbols.has(rv)) throw new Error(`${rv.kind} ${rv.id} does not belong to this schedule`);
+    if (v?.locationMark) throw new Error(`${rv.kind} ${rv.id} is ${v.describe()} from sampleComputeLocation, not a loop`);
     if (!v || !v.stmt) throw new Error(`${rv.kind} ${rv.id} refers to a statement that a previous primitive removed`);
     return v.stmt;
   }
@@ -109,8 +110,20 @@ export class Schedule {
     if (!(rv instanceof LoopRV)) throw new ScheduleError(primitive, `expected a loop (LoopRV), got ${describe(rv)}`);
     const s = this.symbols.get(rv);
     if (!(s instanceof StmtSRef)) throw new ScheduleError(primitive, "the loop RV does not belong to this schedule");
+    if (s.locationMark) {
+      throw new ScheduleError(primitive, `the loop RV is ${s.describe()} that sampleComputeLocation returned; only computeAt and reverseComputeAt accept it`);
+    }
     if (!s.stmt) throw new ScheduleError(primitive, "the loop was removed by an earlier primitive (e.g. split or fuse replace their loops)");
     return s;
+  }
+
+  /**
+   * For a LoopRV from sampleComputeLocation: "root" (decision -1: leave the block where it is)
+   * or "inline" (decision -2: inline it); undefined for an ordinary loop.
+   */
+  locationMark(rv: LoopRV): "root" | "inline" | undefined {
+    const s = this.symbols.get(rv);
+    return s instanceof StmtSRef ? s.locationMark : undefined;
   }
 
   /** The integer an ExprRV holds, or the number itself. */
@@ -150,9 +163,14 @@ export class Schedule {
       return f();
     } catch (e) {
       restore();
-      this.trace.insts.length = n;
+      this.trace.truncate(n);
       if (e instanceof ScheduleError) throw e;
-      if (e instanceof Error) throw new ScheduleError(primitive, e.message);
+      if (e instanceof Error) {
+        // Keep the original as `cause`: tests tell refusals from internal failures by it.
+        const se = new ScheduleError(primitive, e.message);
+        se.cause = e;
+        throw se;
+      }
       throw e;
     }
   }

@@ -37,7 +37,21 @@ export class StmtSRef {
     return this.stmt;
   }
 
+  /**
+   * TVM's StmtSRef::RootMark / InlineMark: what a LoopRV from sampleComputeLocation holds when
+   * the sampled location is "stay at the root" (-1) or "inline" (-2) rather than a loop.
+   * computeAt treats the first as a no-op and the second as computeInline.
+   */
+  static readonly rootMark = new StmtSRef(undefined, undefined);
+  static readonly inlineMark = new StmtSRef(undefined, undefined);
+
+  /** "root" / "inline" for the two location marks, undefined for a real sref. */
+  get locationMark(): "root" | "inline" | undefined {
+    return this === StmtSRef.rootMark ? "root" : this === StmtSRef.inlineMark ? "inline" : undefined;
+  }
+
   describe(): string {
+    if (this.locationMark) return `the compute-${this.locationMark} mark`;
     if (this.stmt instanceof Block) return `block "${this.stmt.nameHint}"`;
     if (this.stmt instanceof For) return `loop ${this.stmt.loopVar.name}`;
     return "a removed statement";

@@ -1,2 +1,21 @@
 // Each family attaches its primitives to Schedule and registers its instruction kinds.
 import "./get.js";
+import "./sampling.js";
+import "./sample_location.js";
+import "./annotate.js";
+import "./loop_transform.js";
+import "./decompose_reduction.js";
+import "./rfactor.js";
+import "./loop_reorder.js";
+import "./for_kind.js";
+import "./cache.js";
+import "./compute_inline.js";
+import "./compute_at.js";
+import "./blockize.js";
+import "./reindex.js";
+import "./buffer_props.js";
+import "./tensorize.js";
+import "./layout.js";
+import "./block_layout.js";
+import "./pad_einsum.js";
+import "./decompose_padding.js";
