@@ -23,6 +23,7 @@ import { IterMark, IterSplitExpr, IterSumExpr, detectIterMap } from "../arith/it
 import { parseExpr, printScript } from "../tir/script/index.js";
 import { parsePython } from "../tir/script/python/index.js";
 import type { Expr as PyExpr, Span } from "../tir/script/python/index.js";
+import { paramNames } from "../te/tensor.js";
 
 /** A TS index function: receives one Var per input index, returns the output indices. */
 export type IndexMapFunc = (...indices: Var[]) => E.ExprLike | readonly E.ExprLike[];
@@ -421,16 +422,3 @@ function sliceSpan(text: string, span: Span): string {
   return text.slice(from, to);
 }
 
-/** Parameter names of a plain JS function when they are simple identifiers. */
-function paramNames(f: (...a: never[]) => unknown): string[] | undefined {
-  const src = Function.prototype.toString.call(f);
-  const single = /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(src);
-  if (single) return [single[1]!];
-  const list = /^\s*(?:async\s*)?(?:function\b[^(]*)?\(([^)]*)\)/.exec(src);
-  if (!list) return undefined;
-  const inner = list[1]!.trim();
-  if (inner === "") return [];
-  const names = inner.split(",").map((s) => s.trim());
-  if (names[names.length - 1] === "") names.pop();
-  return names.every((n) => /^[A-Za-z_$][\w$]*$/.test(n)) ? names : undefined;
-}

@@ -235,7 +235,7 @@ export interface ComputeOptions {
 }
 
 /** Parameter names of a plain JS function, when they are simple identifiers. */
-function paramNames(f: (...a: never[]) => unknown): string[] | undefined {
+export function paramNames(f: (...a: never[]) => unknown): string[] | undefined {
   const src = Function.prototype.toString.call(f);
   const single = /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(src);
   if (single) return [single[1]!];
