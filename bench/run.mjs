@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// `npm run bench -- <suite> [--quick]`: runs a benchmark suite against the built package.
+// Suites: compiler (the compiler's own speed).
+import { argv, exit } from "node:process";
+
+const suites = { compiler: () => import("./compiler.mjs") };
+const [name = "compiler", ...rest] = argv.slice(2);
+const load = suites[name];
+if (!load) {
+  console.error(`bench: unknown suite "${name}" (suites: ${Object.keys(suites).join(", ")})`);
+  exit(1);
+}
+const mod = await load();
+await mod.run({ quick: rest.includes("--quick") });
