@@ -1,0 +1,2 @@
+export * from "./ndarray.js";
+export * from "./module.js";

@@ -1,0 +1,2 @@
+export * from "./codegen_js.js";
+export * from "./module_js.js";
