@@ -2,14 +2,12 @@
  * The default lowering pipeline: scheduled PrimFuncs (blocks, block iter vars, T.init,
  * alloc_buffers, match_buffers) down to flat loops over flat buffers, ready for codegen.
  * Read it top to bottom like a recipe; every step is one pass in src/tir/transform.
- *
- * Still missing from TVM's order (add it here when it lands): MakePackedAPI (last).
  */
 import { IRModule } from "../ir/module.js";
 import { PrimFunc } from "./function.js";
 import {
   CompactBufferAllocation, ConvertBlocksToOpaque, FlattenBuffer, LowerInitBlock, LowerIntrin, LowerMatchBuffer,
-  LowerOpaqueBlock, PlanAndUpdateBufferAllocationLocation, RemoveNoOp, Simplify, StorageRewrite, UnrollLoop, VectorizeLoop,
+  LowerOpaqueBlock, MakePackedAPI, PlanAndUpdateBufferAllocationLocation, RemoveNoOp, Simplify, StorageRewrite, UnrollLoop, VectorizeLoop,
   runPipeline, type Pass, type PipelineOptions,
 } from "./transform/index.js";
 
@@ -33,6 +31,7 @@ export function defaultLoweringPasses(): Pass[] {
     RemoveNoOp, // empty loops, no-op stores and evaluates
     // target-facing
     LowerIntrin,
+    MakePackedAPI, // calling_conv / weft.arg_kinds attrs, entry asserts the runtime cannot make
   ];
 }
 

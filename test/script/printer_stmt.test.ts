@@ -9,7 +9,10 @@ import {
   Allocate, AssertStmt, AttrStmt, BufferStore, DeclBuffer, Evaluate, For as ForLoop, IfThenElse, IterVar, LetStmt, While,
   type Annotations, type ForKind, type Stmt,
 } from "../../src/tir/stmt.js";
-import { printScript } from "../../src/tir/script/index.js";
+import { parsePrimFunc, printScript } from "../../src/tir/script/index.js";
+import { structuralEqual } from "../../src/ir/structural.js";
+import { createPrimFunc, placeholder, topi } from "../../src/te/index.js";
+import { lower } from "../../src/tir/pipeline.js";
 import { buf, c, dedent, ld, loop, seq, st } from "./printer_helpers.js";
 
 const A = buf("A", [4]);
@@ -125,6 +128,40 @@ describe("printScript: scoped statements", () => {
       scratch_1 = T.decl_buffer((64,), data=scratch)
       scratch_1[0] = T.float32(0.0)
     `));
+  });
+
+  it("declares an undeclared buffer over an Allocate's data right after that Allocate (as TVM)", () => {
+    const ptr = new Var("tmp", handle, { elementType: float32, storageScope: "global" });
+    const alias = new Buffer("tmp", float32, [c(8)], { data: ptr });
+    const i = new Var("i");
+    const body = seq(st(A, f32(1), 0), loop(i, 8, st(alias, ld(A, 0), i)), st(A, ld(alias, 3), 1));
+    expect(inFunc(seq(st(A, f32(0), 3), new Allocate(ptr, float32, [c(8)], c(1, bool), body)))).toBe(dedent(`
+      A[3] = T.float32(0.0)
+      tmp = T.allocate([8], "float32", "global")
+      A[0] = T.float32(1.0)
+      tmp_1 = T.Buffer((8,), data=tmp)
+      for i in range(8):
+          tmp_1[i] = A[0]
+      A[1] = tmp_1[3]
+    `));
+    // not the last statement: the declaration is the first line of the with-scope using it
+    expect(inFunc(seq(new Allocate(ptr, float32, [c(8)], c(1, bool), st(alias, f32(2), 0)), st(A, f32(0), 0)))).toBe(dedent(`
+      with T.allocate([8], "float32", "global") as tmp:
+          tmp_1 = T.Buffer((8,), data=tmp)
+          tmp_1[0] = T.float32(2.0)
+      A[0] = T.float32(0.0)
+    `));
+  });
+
+  it("round-trips lowered functions whose flat buffers alias allocations", () => {
+    const x = placeholder([6, 7], "int32", "x");
+    for (const [k, f] of [createPrimFunc([x, topi.argmax(x, 1)]), createPrimFunc([x, topi.sum(x, 1), topi.max(x, 0)])].entries()) {
+      const lowered = lower(f).functionList[0] as PrimFunc;
+      const text = printScript(lowered);
+      if (k === 0) expect(text).toMatch(/x_red_temp_v0 = T\.allocate\(\[6\], "int64", "global"\)\n\s*x_red_temp_v0_1 = T\.Buffer\(/);
+      expect(structuralEqual(parsePrimFunc(text), lowered, { mapFreeVars: true })).toBe(true);
+      expect(printScript(parsePrimFunc(text))).toBe(text);
+    }
   });
 });
 

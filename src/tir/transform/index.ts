@@ -12,3 +12,4 @@ export * from "./storage_rewrite.js";
 export * from "./unroll_loop.js";
 export * from "./remove_no_op.js";
 export * from "./lower_intrin.js";
+export * from "./make_packed_api.js";

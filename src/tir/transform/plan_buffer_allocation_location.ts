@@ -16,10 +16,23 @@
  * As in TVM: accesses are BufferLoad / BufferStore, uses of a buffer's data pointer and
  * match_buffer sources; a buffer never accessed is dropped; a block's reads / writes no longer
  * mention buffers that are now allocated below it (or by it). Preconditions: inits lowered.
+ *
+ * Loop-carried buffers (TVM's BufferAccessLCADetector, UpdateDominateScopeOfOpaqueIter): a
+ * buffer must outlive every loop across whose iterations it carries values, so it is never
+ * placed inside such a loop even when all its accesses are. Two cases:
+ * - a buffer a block writes (its `T.writes`, or a BufferStore in its body) while the block has
+ *   reduction iter vars: the accumulator lives across the loops bound to those iter vars, so
+ *   its LCA is at least the parent of the outermost of them. This is what keeps argmax's value
+ *   accumulator (written only by the reduction block, through LetStmts) outside its `k` loop.
+ *   Buffers the block only reads (e.g. a cache_read tile refilled under the reduction loop)
+ *   carry nothing across those iterations and stay where they are.
+ * - ordered / opaque iter vars (TVM's rule): every region of the block whose bounds mention
+ *   one is placed above the outermost loop bound to it.
  */
 import type { Buffer } from "../../ir/buffer.js";
 import type { BufferRegion } from "../../ir/buffer.js";
 import type { BufferLoad, PrimExpr, Var } from "../../ir/expr.js";
+import { collectVars } from "../../ir/expr_functor.js";
 import { Analyzer } from "../../arith/analyzer.js";
 import { getBlockReadWriteRegion } from "../block_access.js";
 import type { PrimFunc } from "../function.js";
@@ -53,11 +66,20 @@ class BufferAccessLCA extends StmtExprVisitor {
   readonly lcas = new Map<Buffer, Scope>();
   /** Allocated buffers in the order their allocations appear. */
   readonly allocated: Buffer[] = [];
+  /** The scope of each enclosing loop, by loop variable. */
+  private readonly loopScopes = new Map<Var, Scope>();
+  /** The realize of the block about to be visited (its iter var bindings). */
+  private realize: BlockRealize | undefined;
+  /**
+   * Where the innermost enclosing block's written buffers must live at the lowest: above its
+   * reduction loops (undefined when it has none).
+   */
+  private carryScope: Scope | undefined;
 
-  private update(b: Buffer): void {
+  private update(b: Buffer, at: Scope = this.cur): void {
     if (!this.dataToBuffer.has(b.data)) return; // parameters and match buffers are not moved
     const old = this.lcas.get(b);
-    this.lcas.set(b, old ? lca(old, this.cur) : this.cur);
+    this.lcas.set(b, old ? lca(old, at) : at);
   }
 
   private enter<T>(stmt: ScopeStmt, f: () => T): T {
@@ -74,21 +96,75 @@ class BufferAccessLCA extends StmtExprVisitor {
     this.visitExpr(f.min);
     this.visitExpr(f.extent);
     if (f.step) this.visitExpr(f.step);
-    this.enter(f, () => this.visitStmt(f.body));
+    this.enter(f, () => {
+      const shadowed = this.loopScopes.get(f.loopVar);
+      this.loopScopes.set(f.loopVar, this.cur);
+      this.visitStmt(f.body);
+      if (shadowed) this.loopScopes.set(f.loopVar, shadowed);
+      else this.loopScopes.delete(f.loopVar);
+    });
+  }
+
+  override visitBlockRealize(r: BlockRealize): void {
+    this.realize = r;
+    super.visitBlockRealize(r);
   }
 
   override visitBlock(b: Block): void {
     if (b.init) {
       throw new Error(`block "${b.nameHint}" still has an init (T.init()); expected LowerInitBlock to run first`);
     }
+    const realize = this.realize?.block === b ? this.realize : undefined;
+    this.realize = undefined;
     for (const buf of b.allocBuffers) {
       this.dataToBuffer.set(buf.data, buf);
       this.allocated.push(buf);
     }
+    const savedCarry = this.carryScope;
     this.enter(b, () => {
+      this.carryScope = realize ? this.updateLoopCarried(realize) : undefined;
       for (const m of b.matchBuffers) this.update(m.source.buffer);
       super.visitBlock(b);
     });
+    this.carryScope = savedCarry;
+  }
+
+  /**
+   * Applies the loop-carried rules of the file header to one block (called with the block's
+   * scope current); returns the scope its written buffers must live at or above, if any.
+   */
+  private updateLoopCarried(r: BlockRealize): Scope | undefined {
+    const block = r.block;
+    let reduceScope: Scope | undefined;
+    const opaqueScopes = new Map<Var, Scope>(); // ordered / opaque iter var -> scope above its loops
+    block.iterVars.forEach((iv, i) => {
+      if (iv.iterType === "DataPar" || iv.iterType === "ThreadIndex") return;
+      for (const v of collectVars(r.iterValues[i]!)) {
+        const loop = this.loopScopes.get(v);
+        if (!loop) continue;
+        const above = loop.parent!;
+        if (iv.iterType === "CommReduce") {
+          if (!reduceScope || above.depth < reduceScope.depth) reduceScope = above;
+        } else {
+          const old = opaqueScopes.get(iv.variable);
+          if (!old || above.depth < old.depth) opaqueScopes.set(iv.variable, above);
+        }
+      }
+    });
+    if (reduceScope) for (const w of block.writes) this.update(w.buffer, reduceScope);
+    if (opaqueScopes.size > 0) {
+      for (const region of [...block.reads, ...block.writes]) {
+        let scope = this.cur;
+        for (const rg of region.region) {
+          for (const v of [...collectVars(rg.min), ...collectVars(rg.extent)]) {
+            const s = opaqueScopes.get(v);
+            if (s && s.depth < scope.depth) scope = s;
+          }
+        }
+        if (scope !== this.cur) this.update(region.buffer, scope);
+      }
+    }
+    return reduceScope;
   }
 
   override visitBufferLoad(e: BufferLoad): void {
@@ -98,6 +174,7 @@ class BufferAccessLCA extends StmtExprVisitor {
 
   override visitBufferStore(s: BufferStore): void {
     this.update(s.buffer);
+    if (this.carryScope) this.update(s.buffer, this.carryScope);
     super.visitBufferStore(s);
   }
 

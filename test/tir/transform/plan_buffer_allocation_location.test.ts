@@ -4,6 +4,10 @@ import { parsePrimFunc } from "../../../src/tir/script/index.js";
 import { PassError } from "../../../src/tir/transform/pass.js";
 import { LowerInitBlock } from "../../../src/tir/transform/lower_init_block.js";
 import { PlanAndUpdateBufferAllocationLocation } from "../../../src/tir/transform/plan_buffer_allocation_location.js";
+import { Schedule } from "../../../src/schedule/index.js";
+import { createPrimFunc, placeholder, topi } from "../../../src/te/index.js";
+import type { PrimFunc } from "../../../src/tir/function.js";
+import { lower } from "../../../src/tir/pipeline.js";
 import {
   WORKLOADS, applyPass, expectFuncEqual, expectSameOutputs, matmul, scheduledMatmul, scheduledSoftmax, softmax,
 } from "./block_lowering_helpers.js";
@@ -181,6 +185,147 @@ def main(A: T.Buffer((4, 8), "float32"), B: T.Buffer((4, 8), "float32")):
                     B[vi, vj] = A_exp[vi, vj] / A_sum[vi]
 `;
     expectFuncEqual(after, text);
+  });
+
+  describe("loop-carried buffers stay outside the reduction loops of the blocks writing them", () => {
+    it("TE argmax: the value accumulator, used only by the reduction block, stays above k1", () => {
+      const x = placeholder([6, 7], "int32", "x");
+      const f = createPrimFunc([x, topi.argmax(x, 1)]);
+      expectFuncEqual(
+        applyPass(passes, f),
+        `
+@T.prim_func
+def main(x: T.Buffer((6, 7), "int32"), x_red: T.Buffer((6,), "int64")):
+    T.func_attr({"tir.noalias": True})
+    x_red_temp_v0 = T.alloc_buffer((6,), "int64")
+    for ax0 in range(6):
+        with T.block(""):
+            T.reads(x[ax0, 0:7])
+            T.writes(x_red_temp_v0[ax0])
+            x_red_temp_v1 = T.alloc_buffer((6,), "int32")
+            for k1 in range(7):
+                with T.block("x_red_temp"):
+                    v_ax0, v_k1 = T.axis.remap("SR", [ax0, k1])
+                    T.reads(x[v_ax0, v_k1])
+                    T.writes(x_red_temp_v0[v_ax0], x_red_temp_v1[v_ax0])
+                    if v_k1 == 0:
+                        x_red_temp_v0[v_ax0] = T.int64(-1)
+                        x_red_temp_v1[v_ax0] = -2147483648
+                    v_x_red_temp_v0: T.int64 = T.Select(x_red_temp_v0[v_ax0] >= T.int64(0) and (T.Cast("int64", v_k1) < T.int64(0) or (x_red_temp_v1[v_ax0] > x[v_ax0, v_k1] or x_red_temp_v1[v_ax0] == x[v_ax0, v_k1] and x_red_temp_v0[v_ax0] < T.Cast("int64", v_k1))), x_red_temp_v0[v_ax0], T.Cast("int64", v_k1))
+                    v_x_red_temp_v1: T.int32 = T.Select(x_red_temp_v0[v_ax0] >= T.int64(0) and (T.Cast("int64", v_k1) < T.int64(0) or (x_red_temp_v1[v_ax0] > x[v_ax0, v_k1] or x_red_temp_v1[v_ax0] == x[v_ax0, v_k1] and x_red_temp_v0[v_ax0] < T.Cast("int64", v_k1))), x_red_temp_v1[v_ax0], x[v_ax0, v_k1])
+                    x_red_temp_v0[v_ax0] = v_x_red_temp_v0
+                    x_red_temp_v1[v_ax0] = v_x_red_temp_v1
+    for ax0 in range(6):
+        with T.block("x_red"):
+            v_ax0 = T.axis.spatial(6, ax0)
+            T.reads(x_red_temp_v0[v_ax0])
+            T.writes(x_red[v_ax0])
+            x_red[v_ax0] = x_red_temp_v0[v_ax0]
+`,
+      );
+      // the fully lowered function (1-element accumulator, an Allocate) runs like the original
+      expectSameOutputs(f, lower(f).get("main") as PrimFunc);
+    });
+
+    it("sum with a cache_write'd accumulator: allocated under the row loop, above k1", () => {
+      const y = placeholder([4, 9], "float32", "y");
+      const sch = new Schedule(createPrimFunc([y, topi.sum(y, 1)]));
+      const red = sch.getBlock("y_red");
+      const [row] = sch.getLoops(red);
+      sch.reverseComputeAt(sch.cacheWrite(red, 0, "local"), row!);
+      const f = sch.mod.get("main") as PrimFunc;
+      expectFuncEqual(
+        applyPass(passes, f),
+        `
+@T.prim_func
+def main(y: T.Buffer((4, 9), "float32"), y_red: T.Buffer((4,), "float32")):
+    T.func_attr({"tir.noalias": True})
+    for ax0 in range(4):
+        with T.block(""):
+            T.reads(y[ax0, 0:9])
+            T.writes(y_red[ax0])
+            y_red_local = T.alloc_buffer((4,), scope="local")
+            for k1 in range(9):
+                with T.block("y_red"):
+                    v_ax0, v_k1 = T.axis.remap("SR", [ax0, k1])
+                    T.reads(y[v_ax0, v_k1])
+                    T.writes(y_red_local[v_ax0])
+                    if v_k1 == 0:
+                        y_red_local[v_ax0] = T.float32(0.0)
+                    y_red_local[v_ax0] = y_red_local[v_ax0] + y[v_ax0, v_k1]
+            with T.block("y_red_local"):
+                v0 = T.axis.spatial(4, ax0)
+                T.reads(y_red_local[v0])
+                T.writes(y_red[v0])
+                y_red[v0] = y_red_local[v0]
+`,
+      );
+      expectSameOutputs(f, lower(f).get("main") as PrimFunc);
+    });
+
+    it("split reduction: a written buffer goes above the outer k0, a read-only tile stays under it", () => {
+      const before = parsePrimFunc(`
+@T.prim_func
+def main(A: T.Buffer((4, 16), "float32"), B: T.Buffer((4,), "float32")):
+    A_tile = T.alloc_buffer((4, 16))
+    M = T.alloc_buffer((4,))
+    for i, k0 in T.grid(4, 4):
+        for k1 in range(4):
+            with T.block("A_tile"):
+                vi = T.axis.spatial(4, i)
+                vk = T.axis.spatial(16, k0 * 4 + k1)
+                A_tile[vi, vk] = A[vi, vk]
+        for k1 in range(4):
+            with T.block("B"):
+                vi = T.axis.spatial(4, i)
+                vk = T.axis.reduce(16, k0 * 4 + k1)
+                T.reads(A_tile[vi, vk], M[vi])
+                T.writes(B[vi], M[vi])
+                if vk == 0:
+                    B[vi] = T.float32(0)
+                    M[vi] = T.float32(0)
+                B[vi] = B[vi] + A_tile[vi, vk] * M[vi]
+                M[vi] = M[vi] + T.float32(1)
+`);
+      const after = applyPass(Plan, before);
+      expectFuncEqual(
+        after,
+        `
+@T.prim_func
+def main(A: T.Buffer((4, 16), "float32"), B: T.Buffer((4,), "float32")):
+    for i in range(4):
+        with T.block(""):
+            T.reads(A[i, 0:16])
+            T.writes(B[i])
+            M = T.alloc_buffer((4,))
+            for k0 in range(4):
+                with T.block(""):
+                    T.reads(A[i, k0 * 4:k0 * 4 + 4], M[i])
+                    T.writes(B[i], M[i])
+                    A_tile = T.alloc_buffer((4, 16))
+                    for k1 in range(4):
+                        with T.block("A_tile"):
+                            vi = T.axis.spatial(4, i)
+                            vk = T.axis.spatial(16, k0 * 4 + k1)
+                            T.reads(A[vi, vk])
+                            T.writes(A_tile[vi, vk])
+                            A_tile[vi, vk] = A[vi, vk]
+                    for k1 in range(4):
+                        with T.block("B"):
+                            vi = T.axis.spatial(4, i)
+                            vk = T.axis.reduce(16, k0 * 4 + k1)
+                            T.reads(A_tile[vi, vk], M[vi])
+                            T.writes(B[vi], M[vi])
+                            if vk == 0:
+                                B[vi] = T.float32(0.0)
+                                M[vi] = T.float32(0.0)
+                            B[vi] = B[vi] + A_tile[vi, vk] * M[vi]
+                            M[vi] = M[vi] + T.float32(1.0)
+`,
+      );
+      expectSameOutputs(before, after);
+      expectSameOutputs(before, lower(before).get("main") as PrimFunc);
+    });
   });
 
   it("fails naming the function and the block when an init is still there", () => {

@@ -135,12 +135,14 @@ export function bufferAnnotation(p: PrinterContext, buffer: Buffer, frame: Frame
 
 /**
  * The printed name of a buffer. A buffer used where it was never defined is declared like a
- * free variable, `A = T.Buffer((128,))`, at the top of the enclosing function.
+ * free variable, `A = T.Buffer((128,))`: right after the Allocate / LetStmt that defines its
+ * data when there is one (in that statement's body, before the first statement using the
+ * buffer), otherwise at the top of the enclosing function.
  */
 export function bufferRef(p: PrinterContext, buffer: Buffer): string {
   const d = p.lookup(buffer);
   if (d !== undefined) return p.markText(buffer, d);
-  const f = p.declFrame ?? p.top();
+  const f = p.dataFrames.get(buffer.data) ?? p.declFrame ?? p.top();
   const name = p.define(buffer, buffer.name, f, "buffer");
   const rhs = bufferDecl(p, buffer, p.T("Buffer"), [], f, "data");
   f.stmts.push(line(`${name} = ${rhs}`));

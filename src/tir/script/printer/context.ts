@@ -48,6 +48,12 @@ export class PrinterContext {
   usesIr = false;
   /** Where variables that are used but never defined get their `x = T.int32()` line. */
   declFrame: Frame | undefined;
+  /**
+   * The body frame of each Allocate / LetStmt being printed, by the data variable it defines:
+   * a buffer over that data that nothing declares (`A_1 = T.Buffer(..., data=A)`) is declared
+   * there, after the statement that defines its data, as TVM prints it.
+   */
+  readonly dataFrames = new Map<Var, Frame>();
   /** Loops enclosing the statement being printed, by loop variable (for `T.axis.remap`). */
   readonly loops = new Map<Var, For>();
   /** The statement whose variable uses `T.launch_thread` scoping is judged against, and its counts. */

@@ -128,7 +128,8 @@ function letDoc(p: PrinterContext, s: LetStmt): StmtDoc | StmtDoc[] {
   const alreadyDefined = p.isDefined(s.variable);
   if (!alreadyDefined) p.define(s.variable, s.variable.name, f);
   const lhs = varRef(p, s.variable);
-  asDocBody(p, s.body, f);
+  if (s.variable.dtype.isHandle()) withDataFrame(p, s.variable, f, () => asDocBody(p, s.body, f));
+  else asDocBody(p, s.body, f);
   p.exit(f);
   if (alreadyDefined) return scope(`with ${callText(p.T("LetStmt"), [rhs], [["var", lhs]])}:`, f.stmts);
   if (isConcise) return [line(`${lhs}: ${type} = ${rhs}`), ...f.stmts];
@@ -185,6 +186,18 @@ function assertDoc(p: PrinterContext, s: AssertStmt): StmtDoc | StmtDoc[] {
   return scope(`with ${callText(p.T("Assert"), [cond, msg])}:`, f.stmts);
 }
 
+/** Runs `print` with `frame` as the place for undeclared buffers over the data variable `data`. */
+function withDataFrame(p: PrinterContext, data: Var, frame: Frame, print: () => void): void {
+  const prev = p.dataFrames.get(data);
+  p.dataFrames.set(data, frame);
+  try {
+    print();
+  } finally {
+    if (prev) p.dataFrames.set(data, prev);
+    else p.dataFrames.delete(data);
+  }
+}
+
 /** An Allocate whose body declares exactly the allocated buffer prints as one `T.decl_buffer`. */
 function isAllocateDeclBuffer(s: Allocate): boolean {
   if (s.body.kind !== "DeclBuffer") return false;
@@ -208,7 +221,7 @@ function allocateDoc(p: PrinterContext, s: Allocate): StmtDoc | StmtDoc[] {
   const lhs = p.define(s.bufferVar, s.bufferVar.name, p.top());
   const f = p.enter(s);
   const rhs = callText(p.T("allocate"), args, kwargs);
-  asDocBody(p, s.body, f);
+  withDataFrame(p, s.bufferVar, f, () => asDocBody(p, s.body, f));
   p.exit(f);
   return scoped(lhs, rhs, f.stmts, isConcise);
 }
