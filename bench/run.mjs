@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench -- <suite> [--quick]`: runs a benchmark suite against the built package.
-// Suites: compiler (the compiler's own speed).
+// Suites: compiler (the compiler's own speed), kernels (weft kernels against ONNX Runtime,
+// OpenBLAS and TF.js; peers live in bench/package.json and are installed on first run).
 import { argv, exit } from "node:process";
 
-const suites = { compiler: () => import("./compiler.mjs") };
+const suites = { compiler: () => import("./compiler.mjs"), kernels: () => import("./kernels.mjs") };
 const [name = "compiler", ...rest] = argv.slice(2);
 const load = suites[name];
 if (!load) {
@@ -12,3 +13,4 @@ if (!load) {
 }
 const mod = await load();
 await mod.run({ quick: rest.includes("--quick") });
+exit(0); // peers may leave worker threads or thread pools behind

@@ -4,6 +4,8 @@
 import { Command, CommanderError } from "commander";
 import { addScriptCommands } from "./script_cmd.js";
 import { addScheduleCommand } from "./schedule_cmd.js";
+import { addBuildCommand } from "./build_cmd.js";
+import { addBenchCommand } from "./bench_cmd.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command();
@@ -18,10 +20,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       `
 Examples:
   $ weft script check examples/matmul.py      parse and print canonical TVMScript
-  $ weft script run examples/softmax.py       run a PrimFunc on random inputs in the interpreter`,
+  $ weft script run examples/softmax.py       run a PrimFunc on random inputs in the interpreter
+  $ weft build examples/matmul.py --target c -o out/  write the C source, the .so and a manifest
+  $ weft bench examples/matmul.py --target c          median time and GFLOP/s on random inputs`,
     );
   addScriptCommands(program);
   addScheduleCommand(program);
+  addBuildCommand(program);
+  addBenchCommand(program);
   try {
     await program.parseAsync([...argv]);
     return 0;

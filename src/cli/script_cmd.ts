@@ -10,6 +10,8 @@ import { parseScript, printScript } from "../tir/script/index.js";
 import { Rng, randomArray, runPrimFunc, type HostArray } from "../tir/interp/index.js";
 import { summarize, type ArraySummary } from "./summary.js";
 import { CliError } from "./errors.js";
+import { CLI_TARGETS, buildFunc, resolveTarget } from "./targets.js";
+import type { ArgValue } from "../runtime/module.js";
 
 function readSource(file: string): string {
   try {
@@ -58,8 +60,8 @@ function dimValue(dim: unknown, binds: Map<string, number>, what: string): numbe
   throw new CliError(`${what} has the symbolic dimension ${String(dim)}: give its value with --bind ${d.name ?? "n"}=<int>`);
 }
 
-export function runScript(mod: IRModule, file: string, opts: { func?: string; seed: number; bind: string[] }): Record<string, ArraySummary | number> {
-  const [, func] = pickFunc(mod, file, opts.func);
+/** Seeded random arguments for every parameter of `func` (buffers) plus the bound scalars. */
+export function prepareArgs(func: PrimFunc, opts: { seed: number; bind: string[] }): { args: (HostArray | number)[]; named: [string, HostArray | number][] } {
   const binds = parseBindings(opts.bind);
   const rng = new Rng(opts.seed);
   const args: (HostArray | number)[] = [];
@@ -78,10 +80,41 @@ export function runScript(mod: IRModule, file: string, opts: { func?: string; se
       named.push([p.name, v]);
     }
   }
-  runPrimFunc(func, args);
+  return { args, named };
+}
+
+function summarizeAll(named: [string, HostArray | number][]): Record<string, ArraySummary | number> {
   const out: Record<string, ArraySummary | number> = {};
   for (const [name, a] of named) out[name] = typeof a === "number" ? a : summarize(a);
   return out;
+}
+
+export { pickFunc };
+
+/** Runs the picked function in the interpreter on seeded random inputs; summarizes every argument. */
+export function runScript(mod: IRModule, file: string, opts: { func?: string; seed: number; bind: string[] }): Record<string, ArraySummary | number> {
+  const [, func] = pickFunc(mod, file, opts.func);
+  const { args, named } = prepareArgs(func, opts);
+  runPrimFunc(func, args);
+  return summarizeAll(named);
+}
+
+/**
+ * Like runScript, but compiles the function for `target` (c, wasm, js) and runs the compiled
+ * kernel on the same seeded inputs; without a target, runs the interpreter.
+ */
+export async function runScriptOn(
+  mod: IRModule,
+  file: string,
+  opts: { func?: string; seed: number; bind: string[]; target?: string; defaultSchedule?: boolean },
+): Promise<Record<string, ArraySummary | number>> {
+  if (opts.target === undefined || opts.target === "interp") return runScript(mod, file, opts);
+  const target = await resolveTarget(opts.target);
+  const [name, func] = pickFunc(mod, file, opts.func);
+  const { args, named } = prepareArgs(func, opts);
+  const { module } = await buildFunc(name, func, target, { defaultSchedule: opts.defaultSchedule ?? false });
+  module.get(name)(...(args as ArgValue[]));
+  return summarizeAll(named);
 }
 
 export function addScriptCommands(program: Command): void {
@@ -104,9 +137,14 @@ export function addScriptCommands(program: Command): void {
     .option("--func <name>", "the function to run (default: the only one, or main)")
     .option("--seed <n>", "random seed", (v) => Number.parseInt(v, 10), 0)
     .option("--bind <name=value...>", "values for symbolic dimensions and scalar parameters, e.g. --bind n=16", [])
-    .addHelpText("after", "\nExamples:\n  $ weft script run examples/softmax.py\n  $ weft script run examples/dynamic.py --bind n=16 --seed 3")
-    .action((file: string, opts: { func?: string; seed: number; bind: string[] }) => {
-      const res = runScript(loadModule(file), file, opts);
+    .option("--target <target>", `compile for this target (${CLI_TARGETS.join(", ")}) and run the compiled kernel instead of the interpreter`)
+    .option("--default-schedule", "with --target: apply the default CPU schedule before building (when available)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ weft script run examples/softmax.py\n  $ weft script run examples/dynamic.py --bind n=16 --seed 3\n  $ weft script run examples/matmul.py --target c     (same JSON as the interpreter run)",
+    )
+    .action(async (file: string, opts: { func?: string; seed: number; bind: string[]; target?: string; defaultSchedule?: boolean }) => {
+      const res = await runScriptOn(loadModule(file), file, opts);
       process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     });
 }

@@ -1,0 +1,2 @@
+export * from "./codegen_wasm.js";
+export * from "./module_wasm.js";
