@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { te, tir, ir } from "../src/index.js";
+import { te, tir, ir, schedule, target, runtime } from "../src/index.js";
 
 // The TypeScript tour in README.md, kept runnable.
 describe("README tour", () => {
+  const A = te.placeholder([128, 128], "float32", "A");
+  const B = te.placeholder([128, 128], "float32", "B");
+  const C = te.topi.matmul(A, B);
+  const func = te.createPrimFunc([A, B, C]);
+
   it("builds, prints, parses, compares and runs a matmul", () => {
-    const A = te.placeholder([128, 128], "float32", "A");
-    const B = te.placeholder([128, 128], "float32", "B");
-    const C = te.topi.matmul(A, B);
-    const func = te.createPrimFunc([A, B, C]);
     const text = String(func);
     expect(text).toContain("@T.prim_func");
     const parsed = tir.parsePrimFunc(text);
@@ -19,5 +20,25 @@ describe("README tour", () => {
     let want = 0;
     for (let k = 0; k < 128; k++) want += a![5 * 128 + k]! * b![k * 128 + 7]!;
     expect(c![5 * 128 + 7]).toBeCloseTo(want, 4);
+  });
+
+  it("schedules, builds for js and runs", async () => {
+    const sch = new schedule.Schedule(func);
+    const block = sch.getBlock("T_matmul_NN");
+    const [i, j, k] = sch.getLoops(block);
+    const [i0, i1] = sch.split(i!, [undefined, 32]);
+    const [j0, j1] = sch.split(j!, [undefined, 16]);
+    sch.reorder(i0!, j0!, k!, i1!, j1!);
+    sch.vectorize(j1!);
+    sch.parallel(sch.fuse(i0!, j0!));
+    expect(JSON.parse(sch.trace.toJSONString())[0].length).toBeGreaterThan(5);
+    const mod = await target.build(sch.mod, "js");
+    const rng = new tir.Rng(1);
+    const [a, b, c] = [0, 1, 2].map(() => runtime.NDArray.fromArray(tir.toArray(tir.randomArray([128, 128], "float32", rng)), [128, 128], "float32"));
+    mod.get("main")(a, b, c);
+    const ref = tir.emptyArray([128, 128], "float32");
+    tir.runPrimFunc(func, [a!, b!, ref]);
+    const got = c!.toArray(), want = tir.toArray(ref);
+    for (let x = 0; x < got.length; x += 97) expect(Math.abs(got[x]! - want[x]!)).toBeLessThan(1e-4);
   });
 });
