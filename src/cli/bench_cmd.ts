@@ -96,7 +96,7 @@ export function addBenchCommand(program: Command): void {
     .option("--repeat <n>", "timed repeats (default 5)", positiveInt("--repeat"))
     .option("--seed <n>", "random seed of the inputs", (v) => Number.parseInt(v, 10), 0)
     .option("--bind <name=value...>", "values for symbolic dimensions and scalar parameters", [])
-    .option("--default-schedule", "apply the default CPU schedule before building (when available)")
+    .option("--default-schedule", "apply the default CPU schedule before building")
     .option("--json", "print JSON instead of a table")
     .addHelpText("after", "\nExamples:\n  $ weft bench examples/matmul.py --target c --threads 2\n  $ weft bench examples/softmax.py --target js --json")
     .action(async (file: string, opts: BenchOptions) => {

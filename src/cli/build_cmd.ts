@@ -116,7 +116,7 @@ export function addBuildCommand(program: Command): void {
     .requiredOption("--target <target>", `code generator: ${CLI_TARGETS.join(", ")} (options allowed, e.g. "c -num-cores=2")`)
     .option("-o, --out <dir>", "output folder", "build")
     .option("--func <name>", "the function to build (default: the only one, or main)")
-    .option("--default-schedule", "apply the default CPU schedule before lowering (when available)")
+    .option("--default-schedule", "apply the default CPU schedule before lowering")
     .addHelpText("after", "\nExamples:\n  $ weft build examples/matmul.py --target c -o out/\n  $ weft build examples/softmax.py --target js")
     .action(async (file: string, opts: { target: string; out?: string; func?: string; defaultSchedule?: boolean }) => {
       const { written } = await buildFile(file, opts);

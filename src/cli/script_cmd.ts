@@ -138,7 +138,7 @@ export function addScriptCommands(program: Command): void {
     .option("--seed <n>", "random seed", (v) => Number.parseInt(v, 10), 0)
     .option("--bind <name=value...>", "values for symbolic dimensions and scalar parameters, e.g. --bind n=16", [])
     .option("--target <target>", `compile for this target (${CLI_TARGETS.join(", ")}) and run the compiled kernel instead of the interpreter`)
-    .option("--default-schedule", "with --target: apply the default CPU schedule before building (when available)")
+    .option("--default-schedule", "with --target: apply the default CPU schedule before building")
     .addHelpText(
       "after",
       "\nExamples:\n  $ weft script run examples/softmax.py\n  $ weft script run examples/dynamic.py --bind n=16 --seed 3\n  $ weft script run examples/matmul.py --target c     (same JSON as the interpreter run)",

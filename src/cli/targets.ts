@@ -1,13 +1,18 @@
 /**
- * What `weft script run --target`, `weft build` and `weft bench` share: picking and loading a
- * code generator (targets register themselves when their folder is imported), the optional
- * default CPU schedule, and counting the flops of a PrimFunc.
+ * What `weft script run --target`, `weft build` and `weft bench` share: picking a code
+ * generator (targets register themselves when their folder is imported; the imports below
+ * register all of CLI_TARGETS), the optional default CPU schedule, and counting the flops of a
+ * PrimFunc.
  */
 import { IRModule } from "../ir/module.js";
 import { structuralEqual } from "../ir/structural.js";
 import { Add, BufferLoad, Cast, IntImm, Mul, type PrimExpr } from "../ir/expr.js";
+import { applyDefaultSchedule } from "../schedule/default/index.js";
 import { build } from "../target/build.js";
-import { Target, TargetError, registeredTargets } from "../target/target.js";
+import "../target/c/index.js";
+import "../target/js/index.js";
+import "../target/wasm/index.js";
+import { Target, TargetError } from "../target/target.js";
 import type { Module } from "../runtime/module.js";
 import { PrimFunc } from "../tir/function.js";
 import { BufferStore, type Block, type BlockRealize } from "../tir/stmt.js";
@@ -18,69 +23,26 @@ import { CliError } from "./errors.js";
 export const CLI_TARGETS = ["c", "wasm", "js"] as const;
 export type CliTarget = (typeof CLI_TARGETS)[number];
 
-/** Where each target's code generator lives (imported for its registration side effect). */
-const TARGET_MODULES: Record<CliTarget, string> = {
-  c: "../target/c/index.js",
-  wasm: "../target/wasm/index.js",
-  js: "../target/js/index.js",
-};
-
 /**
- * Parses `--target` (a kind, optionally with options: "c -num-cores=2"), checks that the kind is
- * one the CLI supports and imports its code generator. Throws CliError with the valid targets.
+ * Parses `--target` (a kind, optionally with options: "c -num-cores=2") and checks that the kind
+ * is one the CLI supports. Throws CliError with the valid targets.
  */
 export async function resolveTarget(text: string): Promise<Target> {
   const kind = text.trim().split(/\s+/)[0] ?? "";
   if (!(CLI_TARGETS as readonly string[]).includes(kind)) {
     throw new CliError(`unknown target "${text}": valid targets are ${CLI_TARGETS.join(", ")}`);
   }
-  let target: Target;
   try {
-    target = Target.parse(text);
+    return Target.parse(text);
   } catch (e) {
     throw new CliError(e instanceof Error ? e.message : String(e));
   }
-  if (!registeredTargets().includes(target.kind)) {
-    const path = TARGET_MODULES[kind as CliTarget];
-    try {
-      await import(path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ERR_MODULE_NOT_FOUND") {
-        throw new CliError(`target "${kind}" is not available in this build of weft yet (no ${path.slice(3)}); use one of: ${CLI_TARGETS.filter((k) => k !== kind).join(", ")}`);
-      }
-      throw e;
-    }
-    if (!registeredTargets().includes(target.kind)) {
-      throw new CliError(`target "${kind}" did not register a code generator; use one of: ${registeredTargets().join(", ")}`);
-    }
-  }
-  return target;
 }
 
-type ApplyDefaultSchedule = (mod: IRModule, target: Target) => IRModule | Promise<IRModule>;
-
-/** `applyDefaultSchedule` of src/schedule/default when that folder exists, else undefined. */
-export async function loadDefaultSchedule(): Promise<ApplyDefaultSchedule | undefined> {
-  const path = "../schedule/default/index.js";
-  try {
-    const m = (await import(path)) as { applyDefaultSchedule?: ApplyDefaultSchedule };
-    return typeof m.applyDefaultSchedule === "function" ? m.applyDefaultSchedule : undefined;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") return undefined;
-    throw e;
-  }
-}
-
-/** Applies the default CPU schedule when asked; says (to stderr) when it is not available. */
+/** Applies the default CPU schedule (src/schedule/default) when asked. */
 export async function maybeSchedule(mod: IRModule, target: Target, wanted: boolean): Promise<{ mod: IRModule; scheduled: boolean }> {
   if (!wanted) return { mod, scheduled: false };
-  const apply = await loadDefaultSchedule();
-  if (!apply) {
-    process.stderr.write("weft: --default-schedule: no default schedules in this build (src/schedule/default); building unscheduled\n");
-    return { mod, scheduled: false };
-  }
-  return { mod: await apply(mod, target), scheduled: true };
+  return { mod: applyDefaultSchedule(mod, target), scheduled: true };
 }
 
 /** Builds one function (as a one-function module named `name`) for `target`. */
