@@ -150,7 +150,7 @@ def main(A: T.Buffer((256,), "float32"), B: T.Buffer((256,), "float32"), C: T.Bu
     for i in T.parallel(32):
         C[T.Ramp(i * 8, 1, 8)] = A[T.Ramp(i * 8, 1, 8)] * B[T.Ramp(i * 8, 1, 8)] + T.Broadcast(T.float32(0.25), 8)
 `);
-    expect(m.source).toContain("#pragma omp parallel for");
+    expect(m.source).toContain("weft_parallel_for(");
     expect(m.source).toContain("weft_f32x8_ld");
     expectSameAsInterp(f, m, randomArgs(f, 21), 1e-6);
   });

@@ -15,7 +15,8 @@ import { compareWithInterpreter, randomArgs } from "./js_harness.js";
 // inputs (the same workloads as js_te_ops.test.ts). Tolerance: 1e-5 relative for float
 // operators (LowerIntrin expands sigmoid / rsqrt into float32 steps where the interpreter
 // evaluates the intrinsic in double precision); integer operators must match exactly. The
-// lowered function run by the interpreter must match the wasm module bit for bit.
+// lowered function run by the interpreter must match the wasm module bit for bit, except where
+// float32 exp runs (wasm computes it itself, within ~2 ulp of exp: `approxExp`, 1e-6 relative).
 const FLOAT_TOL = 1e-5;
 
 interface Case {
@@ -24,6 +25,8 @@ interface Case {
   exact?: boolean;
   /** Off for argmax: see js_te_ops.test.ts (the lowered accumulator is re-allocated per iteration by the interpreter). */
   loweredCheck?: boolean;
+  /** Uses float32 exp (wasm's own polynomial exp, not bit-equal to the interpreter's). */
+  approxExp?: boolean;
 }
 
 const p = (shape: number[], dtype = "float32", name = "x") => placeholder(shape, dtype, name);
@@ -36,14 +39,14 @@ const cases: Case[] = [
   { name: "conv2d NCHW, pad 1, stride 2", make: () => { const x = p([1, 3, 9, 9], "float32", "x"), w = p([4, 3, 3, 3], "float32", "w"); return [x, w, topi.conv2d(x, w, { padding: 1, strides: 2 })]; } },
   { name: "conv2d NHWC, dilation 2", make: () => { const x = p([1, 8, 8, 4], "float32", "x"), w = p([3, 3, 4, 2], "float32", "w"); return [x, w, topi.conv2d(x, w, { dataLayout: "NHWC", dilation: 2 })]; } },
   { name: "depthwise conv2d", make: () => { const x = p([1, 4, 7, 7], "float32", "x"), w = p([4, 1, 3, 3], "float32", "w"); return [x, w, topi.depthwiseConv2d(x, w, { padding: 1 })]; } },
-  { name: "softmax last axis", make: () => { const x = p([3, 4, 17]); return [x, topi.softmax(x)]; } },
-  { name: "log_softmax axis 1", make: () => { const x = p([3, 9, 2]); return [x, topi.logSoftmax(x, 1)]; } },
+  { name: "softmax last axis", approxExp: true, make: () => { const x = p([3, 4, 17]); return [x, topi.softmax(x)]; } },
+  { name: "log_softmax axis 1", approxExp: true, make: () => { const x = p([3, 9, 2]); return [x, topi.logSoftmax(x, 1)]; } },
   { name: "layer_norm with gamma/beta", make: () => { const x = p([4, 32]), g = p([32], "float32", "g"), b = p([32], "float32", "b"); return [x, g, b, topi.layerNorm(x, g, b)]; } },
   { name: "rms_norm", make: () => { const x = p([3, 16]), w = p([16], "float32", "w"); return [x, w, topi.rmsNorm(x, w)]; } },
   { name: "sum / max / mean reductions", make: () => { const x = p([4, 5, 6]); return [x, topi.sum(x, [0, 2]), topi.max(x, 1, true), topi.mean(x, -1)]; } },
   { name: "int32 sum and argmax", exact: true, make: () => { const x = p([6, 7], "int32"); return [x, topi.sum(x, 1), topi.argmax(x, 1)]; } },
   { name: "max_pool2d / avg_pool2d / global pool", make: () => { const x = p([1, 2, 8, 8]); return [x, topi.maxPool2d(x, { kernel: 3, strides: 2, padding: 1 }), topi.avgPool2d(x, { kernel: 2, strides: 2 }), topi.globalPool2d(x, "avg")]; } },
-  { name: "elementwise math and activations", make: () => { const x = p([5, 9]); return [x, topi.exp(x), topi.tanh(x), topi.sigmoid(x), topi.gelu(x), topi.relu(x), topi.sqrt(topi.abs(x)), topi.round(x)]; } },
+  { name: "elementwise math and activations", approxExp: true, make: () => { const x = p([5, 9]); return [x, topi.exp(x), topi.tanh(x), topi.sigmoid(x), topi.gelu(x), topi.relu(x), topi.sqrt(topi.abs(x)), topi.round(x)]; } },
   { name: "broadcast binary ops", make: () => { const a = p([4, 1, 6], "float32", "a"), b = p([5, 1], "float32", "b"); return [a, b, topi.add(a, b), topi.multiply(a, b), topi.maximum(a, b), topi.divide(a, topi.add(topi.abs(b), 1))]; } },
   { name: "int32 floor_divide / floor_mod / where", exact: true, make: () => { const a = p([4, 6], "int32", "a"), b = p([6], "int32", "b"); const d = topi.add(topi.multiply(b, 2), 1); return [a, b, topi.floorDivide(a, d), topi.floorMod(a, d), topi.where(topi.equal(a, b), a, b)]; } },
   { name: "transform ops: transpose, reshape, concat, split, strided_slice, pad, take", make: () => {
@@ -64,7 +67,7 @@ describe("TE operators, unscheduled, wasm target vs interpreter", () => {
       await compareWithInterpreter(f, args, { tol: c.exact ? 0 : FLOAT_TOL, mod });
       if (c.loweredCheck === false) return;
       const lowered = lower(f).functionList[0] as PrimFunc;
-      await compareWithInterpreter(lowered, args, { mod });
+      await compareWithInterpreter(lowered, args, c.approxExp ? { tol: 1e-6, mod } : { mod });
     });
   }
 

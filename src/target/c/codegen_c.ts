@@ -11,7 +11,8 @@
  *   results are cast back to their type, so int arithmetic matches the interpreter bit for bit;
  * - vectors use GCC/Clang vector extensions; contiguous `Ramp(b, 1, n)` accesses are memcpy
  *   loads/stores (unaligned-safe, no aliasing trouble), everything else is built lane by lane;
- * - `parallel` loops get `#pragma omp parallel for`.
+ * - `parallel` loops are outlined into `weft_par_N(lo, hi, ctx)` functions run by the prelude's
+ *   thread pool (`weft_parallel_for`), `num_threads` from the target's `-num-cores`.
  */
 import type { DataType } from "../../ir/dtype.js";
 import {
@@ -74,21 +75,115 @@ const PRELUDE = `#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include <pthread.h>
+#include <unistd.h>
 #define WEFT_EXPORT __attribute__((visibility("default")))
 static char weft_error_buf[512];
 static void weft_set_error(const char* msg) { strncpy(weft_error_buf, msg, sizeof(weft_error_buf) - 1); }
 WEFT_EXPORT const char* weft_last_error(void) { return weft_error_buf; }
 WEFT_EXPORT void weft_clear_error(void) { weft_error_buf[0] = 0; }
-WEFT_EXPORT int32_t weft_set_num_threads(int32_t n) {
-#ifdef _OPENMP
-  if (n > 0) omp_set_num_threads(n);
-  return omp_get_max_threads();
-#else
-  (void)n; return 1;
+/* Parallel loops: a small pthread pool (one per library). The calling thread claims chunks of
+ * the range like the workers do, and at the end waits only for workers that joined the loop:
+ * a worker that has not been scheduled yet (another process holds the core) is not waited
+ * for, so a loaded machine costs at most the serial time instead of a scheduler time slice
+ * per parallel loop (what an OpenMP fork/join barrier costs there). Idle workers spin briefly,
+ * then sleep on a condition variable. */
+typedef void (*weft_par_fn)(int64_t lo, int64_t hi, void* ctx);
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t wake, done;
+  unsigned gen;
+  int nworkers, busy, closed, active, joined, limit;
+  weft_par_fn fn;
+  void* ctx;
+  int64_t end, chunk, next;
+} weft_pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER };
+static int32_t weft_num_threads_v = 0;
+static inline void weft_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
 #endif
+}
+static int32_t weft_default_threads(void) {
+  if (weft_num_threads_v > 0) return weft_num_threads_v;
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int32_t)n : 1;
+}
+WEFT_EXPORT int32_t weft_set_num_threads(int32_t n) {
+  if (n > 0) weft_num_threads_v = n;
+  return weft_default_threads();
+}
+static void weft_run_chunks(weft_par_fn fn, void* ctx, int64_t end, int64_t chunk) {
+  for (;;) {
+    int64_t lo = __atomic_fetch_add(&weft_pool.next, chunk, __ATOMIC_RELAXED);
+    if (lo >= end) break;
+    fn(lo, lo + chunk < end ? lo + chunk : end, ctx);
+  }
+}
+static void* weft_worker(void* arg) {
+  unsigned seen = (unsigned)(uintptr_t)arg;
+  for (;;) {
+    for (int spin = 0; spin < 2000 && __atomic_load_n(&weft_pool.gen, __ATOMIC_ACQUIRE) == seen; spin++) weft_pause();
+    pthread_mutex_lock(&weft_pool.mu);
+    while (weft_pool.gen == seen) pthread_cond_wait(&weft_pool.wake, &weft_pool.mu);
+    seen = weft_pool.gen;
+    if (weft_pool.closed || weft_pool.joined >= weft_pool.limit) { pthread_mutex_unlock(&weft_pool.mu); continue; }
+    weft_pool.joined++;
+    weft_pool.active++;
+    weft_par_fn fn = weft_pool.fn;
+    void* ctx = weft_pool.ctx;
+    int64_t end = weft_pool.end, chunk = weft_pool.chunk;
+    pthread_mutex_unlock(&weft_pool.mu);
+    weft_run_chunks(fn, ctx, end, chunk);
+    pthread_mutex_lock(&weft_pool.mu);
+    if (__atomic_sub_fetch(&weft_pool.active, 1, __ATOMIC_RELEASE) == 0 && weft_pool.closed) pthread_cond_signal(&weft_pool.done);
+    pthread_mutex_unlock(&weft_pool.mu);
+  }
+  return NULL;
+}
+/* Runs fn over [begin, end) with up to nthreads threads (<= 0: weft_set_num_threads / all cores). */
+static void weft_parallel_for(int64_t begin, int64_t end, int32_t nthreads, weft_par_fn fn, void* ctx) {
+  int64_t n = end - begin;
+  if (n <= 0) return;
+  if (nthreads <= 0) nthreads = weft_default_threads();
+  if (nthreads > n) nthreads = (int32_t)n;
+  if (nthreads <= 1) { fn(begin, end, ctx); return; }
+  pthread_mutex_lock(&weft_pool.mu);
+  if (weft_pool.busy) { pthread_mutex_unlock(&weft_pool.mu); fn(begin, end, ctx); return; } /* nested or concurrent: serial */
+  weft_pool.busy = 1;
+  while (weft_pool.nworkers < nthreads - 1) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, weft_worker, (void*)(uintptr_t)weft_pool.gen);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) break;
+    weft_pool.nworkers++;
+  }
+  int64_t pieces = (int64_t)nthreads * 8;
+  weft_pool.fn = fn;
+  weft_pool.ctx = ctx;
+  weft_pool.end = end;
+  weft_pool.chunk = (n + pieces - 1) / pieces;
+  weft_pool.next = begin;
+  weft_pool.closed = 0;
+  weft_pool.active = 0;
+  weft_pool.joined = 0;
+  weft_pool.limit = nthreads - 1;
+  __atomic_store_n(&weft_pool.gen, weft_pool.gen + 1, __ATOMIC_RELEASE);
+  pthread_cond_broadcast(&weft_pool.wake);
+  int64_t chunk = weft_pool.chunk;
+  pthread_mutex_unlock(&weft_pool.mu);
+  weft_run_chunks(fn, ctx, end, chunk);
+  pthread_mutex_lock(&weft_pool.mu);
+  weft_pool.closed = 1; /* workers that have not joined yet will not */
+  pthread_mutex_unlock(&weft_pool.mu);
+  for (int spin = 0; spin < 20000 && __atomic_load_n(&weft_pool.active, __ATOMIC_ACQUIRE) > 0; spin++) weft_pause();
+  pthread_mutex_lock(&weft_pool.mu);
+  while (weft_pool.active > 0) pthread_cond_wait(&weft_pool.done, &weft_pool.mu);
+  weft_pool.busy = 0;
+  pthread_mutex_unlock(&weft_pool.mu);
 }
 static inline void* weft_alloc(size_t bytes) { void* p = NULL; if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) return NULL; return p; }
 #define WEFT_INT_HELPERS(T, S) \\
@@ -102,6 +197,33 @@ static inline float weft_min_f32(float a, float b) { return a < b ? a : b; }
 static inline float weft_max_f32(float a, float b) { return a > b ? a : b; }
 static inline double weft_min_f64(double a, double b) { return a < b ? a : b; }
 static inline double weft_max_f64(double a, double b) { return a > b ? a : b; }
+/* Lane-wise a > b ? a : b (and a < b ? a : b), as the scalar helpers (NaN in a gives b). */
+#define WEFT_VMINMAX(VT) \
+  static inline VT VT##_max(VT a, VT b) { __typeof__(a > b) m = a > b; return (VT)((m & (__typeof__(m))a) | (~m & (__typeof__(m))b)); } \
+  static inline VT VT##_min(VT a, VT b) { __typeof__(a < b) m = a < b; return (VT)((m & (__typeof__(m))a) | (~m & (__typeof__(m))b)); }
+/* Vector expf without libm (C without fast-math calls expf lane by lane): x = n ln2 + r with
+ * |r| <= ln2/2 (Cody-Waite), exp(r) by a degree-6 polynomial (Cephes' expf coefficients),
+ * times 2^n built in the exponent bits as 2^(n/2) 2^(n - n/2) so that results down to the
+ * subnormals are right. Relative error within ~2 ulp; +inf -> inf, -inf -> 0, NaN -> NaN. */
+#define WEFT_VEXP_F32(VT, IT) \
+  static inline VT VT##_exp(VT x) { \
+    const VT z = {0}; \
+    IT m = x > (z + 88.8f); x = (VT)((m & (IT)(z + 88.8f)) | (~m & (IT)x)); \
+    m = x < (z - 104.0f); x = (VT)((m & (IT)(z - 104.0f)) | (~m & (IT)x)); \
+    VT t = x * 1.44269504088896341f + 12582912.0f; \
+    VT nf = t - 12582912.0f; \
+    IT n = (IT)t - 0x4B400000; \
+    VT r = x - nf * 0.693359375f; \
+    r = r - nf * -2.12194440e-4f; \
+    VT p = r * 1.9875691500e-4f + 1.3981999507e-3f; \
+    p = p * r + 8.3334519073e-3f; \
+    p = p * r + 4.1665795894e-2f; \
+    p = p * r + 1.6666665459e-1f; \
+    p = p * r + 5.0000001201e-1f; \
+    VT y = p * (r * r) + r + 1.0f; \
+    IT n1 = n >> 1, n2 = n - n1; \
+    return y * (VT)((n1 + 127) << 23) * (VT)((n2 + 127) << 23); \
+  }
 `;
 
 /** The C scalar type of one lane. */
@@ -153,6 +275,10 @@ class CRenderer {
   private readonly externs = new Set<string>();
   private readonly ukernels = new Set<string>();
   private readonly externProtos = new Map<string, string>();
+  /** C declaration type of each defined variable (what an outlined parallel loop redeclares it as). */
+  private readonly declType = new Map<Var, string>();
+  /** Outlined parallel loop bodies (context struct + function), emitted before the functions. */
+  private readonly outlined: string[] = [];
   private tmp = 0;
 
   constructor(private readonly opts: CodegenOptions) {}
@@ -167,9 +293,10 @@ class CRenderer {
     this.used.add(n);
     return n;
   }
-  private define(v: Var): string {
+  private define(v: Var, ctype?: string): string {
     const n = this.fresh(v.name || "v");
     this.names.set(v, n);
+    if (ctype) this.declType.set(v, ctype);
     return n;
   }
   private nameOf(v: Var): string {
@@ -191,11 +318,17 @@ class CRenderer {
     const bytes = t.element().isBool() ? 1 : t.bytes();
     const name = `weft_${t.element().isBool() ? "bool" : shortName(t)}x${lanes}`;
     if (!this.vecTypes.has(name)) {
+      let extra = "";
+      if (!t.element().isBool()) extra += `WEFT_VMINMAX(${name})\n`;
+      if (t.element().isFloat() && t.element().bits === 32) {
+        extra += `typedef int32_t ${name}_i __attribute__((vector_size(${bytes * lanes})));\nWEFT_VEXP_F32(${name}, ${name}_i)\n`;
+      }
       this.vecTypes.set(
         name,
         `typedef ${elem} ${name} __attribute__((vector_size(${bytes * lanes})));\n` +
           `static inline ${name} ${name}_ld(const void* p) { ${name} v; memcpy(&v, p, sizeof v); return v; }\n` +
-          `static inline void ${name}_st(void* p, ${name} v) { memcpy(p, &v, sizeof v); }\n`,
+          `static inline void ${name}_st(void* p, ${name} v) { memcpy(p, &v, sizeof v); }\n` +
+          extra,
       );
     }
     return name;
@@ -210,20 +343,20 @@ class CRenderer {
     f.params.forEach((p) => {
       const buf = f.bufferMap.get(p);
       if (buf) {
-        const dataName = this.define(buf.data);
         const elem = cScalarType(buf.dtype);
+        const dataName = this.define(buf.data, `${elem}* restrict`);
         this.ptrElem.set(buf.data, elem);
         decls.push(`void* ${dataName}_arg`);
         prologue.push(`  ${elem}* restrict ${dataName} = (${elem}*)${dataName}_arg;`);
         protoArgs.push(`void *${dataName}_arg`);
         if (p !== buf.data) {
-          const pn = this.define(p);
+          const pn = this.define(p, "void*");
           prologue.push(`  void* ${pn} = ${dataName}_arg; (void)${pn};`);
         }
         params.push({ name: p.name, dtype: p.dtype, buffer: buf });
       } else {
-        const n = this.define(p);
         const t = p.dtype.isHandle() ? "void*" : cScalarType(p.dtype);
+        const n = this.define(p, t);
         decls.push(`${t} ${n}`);
         protoArgs.push(`${t === "void*" ? "void *" : t} ${n}`);
         params.push({ name: p.name, dtype: p.dtype });
@@ -248,8 +381,8 @@ class CRenderer {
       visit(buf.elemOffset, "elem_offset", 0);
     });
     for (const iv of implicitVars) {
-      const n = this.define(iv.var);
       const t = cScalarType(iv.var.dtype);
+      const n = this.define(iv.var, t);
       decls.push(`${t} ${n}`);
       protoArgs.push(`${t} ${n}`);
     }
@@ -271,6 +404,7 @@ class CRenderer {
     for (const t of this.vecTypes.values()) s += t;
     s += ukernelSource(this.ukernels);
     for (const p of this.externProtos.values()) s += p;
+    for (const o of this.outlined) s += o;
     return s;
   }
 
@@ -282,9 +416,9 @@ class CRenderer {
       case "LetStmt": {
         const l = s as LetStmt;
         const value = this.expr(l.value);
-        const n = this.define(l.variable);
-        if (l.variable.dtype.isHandle()) this.ptrElem.set(l.variable, l.variable.typeAnnotation ? cScalarType(l.variable.typeAnnotation.elementType) : "void");
         const t = l.variable.dtype.isHandle() ? "void*" : this.type(l.variable.dtype);
+        const n = this.define(l.variable, t);
+        if (l.variable.dtype.isHandle()) this.ptrElem.set(l.variable, l.variable.typeAnnotation ? cScalarType(l.variable.typeAnnotation.elementType) : "void");
         return `${ind}{\n${ind}  ${t} ${n} = ${value}; (void)${n};\n${this.stmt(l.body, ind + "  ", sc)}${ind}}\n`;
       }
       case "AttrStmt":
@@ -335,10 +469,11 @@ class CRenderer {
   }
 
   private forLoop(f: For, ind: string, sc: Scope): string {
+    if (f.forKind === "parallel" && !sc.inParallel && (!f.step || isConst(f.step, 1))) return this.parallelLoop(f, ind);
     const t = cScalarType(f.loopVar.dtype);
     const min = this.expr(f.min);
     const ext = this.expr(f.extent);
-    const v = this.define(f.loopVar);
+    const v = this.define(f.loopVar, t);
     const end = this.fresh(`${v}_end`);
     const step = f.step ? this.expr(f.step) : undefined;
     let pragma = "";
@@ -357,9 +492,54 @@ class CRenderer {
     );
   }
 
+  /**
+   * A parallel loop: its body is outlined into `static void weft_par_N(lo, hi, ctx)` (the
+   * variables it uses from outside travel in a context struct) and run by weft_parallel_for,
+   * the prelude's thread pool (see PRELUDE for why not OpenMP).
+   */
+  private parallelLoop(f: For, ind: string): string {
+    const t = cScalarType(f.loopVar.dtype);
+    const min = this.expr(f.min);
+    const ext = this.expr(f.extent);
+    const outside = new Map<string, Var>();
+    for (const [v, n] of this.names) outside.set(n, v);
+    const id = this.outlined.length;
+    this.outlined.push(""); // reserve the slot: loops outlined while rendering the body come later
+    const fn = `weft_par_${id}`;
+    const v = this.define(f.loopVar, t);
+    const body = this.stmt(f.body, "    ", { inParallel: true });
+    // The outside variables the body names (string literals left out).
+    const captured: [string, string][] = [];
+    const seen = new Set<string>();
+    for (const m of body.replace(/"(?:[^"\\]|\\.)*"/g, '""').matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) {
+      const n = m[0];
+      if (seen.has(n)) continue;
+      seen.add(n);
+      const cv = outside.get(n);
+      if (!cv) continue;
+      const ct = this.declType.get(cv) ?? (cv.dtype.isHandle() ? "void*" : this.type(cv.dtype));
+      captured.push([n, ct]);
+    }
+    const field = (ct: string) => ct.replace(/\s*restrict\b/, "");
+    const struct = `struct ${fn}_ctx { char weft_pad;${captured.map(([n, ct]) => ` ${field(ct)} ${n};`).join("")} };\n`;
+    const loads = captured.map(([n, ct]) => `  ${ct} ${n} = weft_c->${n}; (void)${n};\n`).join("");
+    this.outlined[id] =
+      struct +
+      `static void ${fn}(int64_t weft_lo, int64_t weft_hi, void* weft_ctx) {\n` +
+      `  const struct ${fn}_ctx* weft_c = (const struct ${fn}_ctx*)weft_ctx;\n${loads}` +
+      `  for (${t} ${v} = (${t})weft_lo; ${v} < (${t})weft_hi; ++${v}) {\n${body}  }\n}\n`;
+    const threads = this.opts.numThreads && this.opts.numThreads > 0 ? this.opts.numThreads : 0;
+    const lo = this.tmpName();
+    return (
+      `${ind}{\n${ind}  struct ${fn}_ctx weft_c${id} = { 0${captured.map(([n]) => `, ${n}`).join("")} };\n` +
+      `${ind}  const int64_t ${lo} = (int64_t)(${min});\n` +
+      `${ind}  weft_parallel_for(${lo}, ${lo} + (int64_t)(${ext}), ${threads} /* num_threads(${threads || "default"}) */, ${fn}, &weft_c${id});\n${ind}}\n`
+    );
+  }
+
   private allocate(a: Allocate, ind: string, sc: Scope): string {
     const elem = cScalarType(a.dtype);
-    const n = this.define(a.bufferVar);
+    const n = this.define(a.bufferVar, `${elem}*`);
     this.ptrElem.set(a.bufferVar, elem);
     let count = a.dtype.lanes;
     let constant = true;
@@ -506,7 +686,7 @@ class CRenderer {
       case "Let": {
         const l = e as Let;
         const v = this.expr(l.value);
-        const n = this.define(l.variable);
+        const n = this.define(l.variable, this.type(l.variable.dtype));
         return `({ ${this.type(l.variable.dtype)} ${n} = ${v}; ${this.scalar(l.body)}; })`;
       }
       case "BufferLoad": {
@@ -659,6 +839,20 @@ class CRenderer {
         const op = { EQ: "==", NE: "!=", LT: "<", LE: "<=", GT: ">", GE: ">=" }[e.kind];
         return `__builtin_convertvector((${this.vecExpr(c.a)} ${op} ${this.vecExpr(c.b)}), ${vt})`;
       }
+      case "Min":
+      case "Max": {
+        const b = e as BinaryOp;
+        if (t.element().isBool()) break;
+        return `${vt}_${e.kind === "Min" ? "min" : "max"}(${this.vecExpr(b.a)}, ${this.vecExpr(b.b)})`;
+      }
+      case "Call": {
+        const c = e as Call;
+        if (c.op.kind !== "Op" || !(t.element().isFloat() && t.element().bits === 32) || c.args.length !== 1 || c.args[0]!.dtype.lanes !== t.lanes) break;
+        const name = (c.op as Op).name.replace(/^tir\./, "");
+        if (name === "exp") return `${vt}_exp(${this.vecExpr(c.args[0]!)})`;
+        if (name === "sigmoid") return `({ ${vt} _s = ${vt}_exp(-${this.vecExpr(c.args[0]!)}); 1.0f / (1.0f + _s); })`;
+        break;
+      }
       case "And":
         return `(${this.vecExpr((e as And).a)} & ${this.vecExpr((e as And).b)})`;
       case "Or":
@@ -678,7 +872,7 @@ class CRenderer {
       case "Let": {
         const l = e as Let;
         const v = this.expr(l.value);
-        const n = this.define(l.variable);
+        const n = this.define(l.variable, this.type(l.variable.dtype));
         return `({ ${this.type(l.variable.dtype)} ${n} = ${v}; ${this.vecExpr(l.body)}; })`;
       }
       default:

@@ -111,6 +111,7 @@ export function defaultCacheDir(): string {
 export function compileFlags(opts: CompileOptions = {}): string[] {
   const mcpu = opts.mcpu && opts.mcpu !== "native" ? opts.mcpu : "native";
   const flags = ["-O3", `-march=${mcpu}`, "-fPIC", "-shared", "-fwrapv", "-fno-strict-aliasing", "-std=gnu11", "-w"];
+  flags.push("-pthread"); // the prelude's thread pool (parallel loops)
   if (opts.openmp ?? true) flags.push("-fopenmp");
   if (opts.extraFlags) flags.push(...opts.extraFlags);
   flags.push("-lm");

@@ -1,0 +1,225 @@
+/**
+ * SIMD128 lowering of the wasm target: vector expressions on float32 / int32 (and bool masks)
+ * whose lanes are a multiple of 4 are computed as f32x4 / i32x4 chunks, with v128 loads and
+ * stores for unit-stride ramps; lanes SIMD cannot compute are gathered one by one.
+ */
+import binaryen from "binaryen";
+import type { Buffer } from "../../ir/buffer.js";
+import type {
+  And, BinaryOp, Broadcast, BufferLoad, Call, Cast, CmpOp, IntImm, Not, Or, PrimExpr, Ramp, Select, Var,
+} from "../../ir/expr.js";
+import type { Op } from "../../ir/op_registry.js";
+import { type Ref, reprOf, simdElem } from "./wasm_types.js";
+import { hasLoad, shortName } from "./wasm_expr.js";
+import { IntrinsicCodegen } from "./wasm_intrinsics.js";
+
+/** Vector expressions as v128 chunks of 4 lanes. */
+export abstract class SimdCodegen extends IntrinsicCodegen {
+  protected readonly vecOk = new Map<PrimExpr, boolean>();
+
+  // ---- SIMD ------------------------------------------------------------------------------------
+
+  /** The ramp base of a unit-stride contiguous vector access, when there is one. */
+  protected contiguousVector(b: Buffer, indices: readonly PrimExpr[], total: number): Ramp | undefined {
+    if (!this.simd || total % 4 !== 0 || b.dtype.lanes !== 1 || indices.length !== 1) return undefined;
+    const e = b.dtype;
+    if (!((e.isFloat() && e.bits === 32 && e.code === "float") || (e.isInt() && e.bits === 32))) return undefined;
+    const i = indices[0]!;
+    if (i.kind !== "Ramp") return undefined;
+    const r = i as Ramp;
+    if (!(r.stride.kind === "IntImm" && (r.stride as IntImm).value === 1) || reprOf(r.base.dtype) !== "i32") return undefined;
+    return r;
+  }
+
+  protected vecAddress(b: Buffer, r: Ramp, chunk: number): Ref {
+    const m = this.m;
+    let elem = this.hoist(r.base);
+    if (chunk) elem = m.i32.add(elem, m.i32.const(4 * chunk));
+    const eo = b.elemOffset;
+    if (!(eo.kind === "IntImm" && (eo as IntImm).value === 0)) elem = m.i32.add(elem, this.toI32(this.hoist(eo), eo.dtype));
+    return m.i32.add(this.base(b), m.i32.shl(elem, m.i32.const(2)));
+  }
+
+  /** Whether `e` (a vector) can be computed as v128 chunks of 4 lanes. */
+  protected vectorizable(e: PrimExpr): boolean {
+    if (!this.simd) return false;
+    let ok = this.vecOk.get(e);
+    if (ok !== undefined) return ok;
+    ok = this.checkVec(e);
+    this.vecOk.set(e, ok);
+    return ok;
+  }
+
+  protected checkVec(e: PrimExpr): boolean {
+    const t = e.dtype;
+    if (t.lanes < 4 || t.lanes % 4 !== 0) return false;
+    const k = simdElem(t);
+    if (!k) return false;
+    const sub = (x: PrimExpr): boolean => x.dtype.lanes === 1 || this.vectorizable(x);
+    switch (e.kind) {
+      case "Ramp": return k === "i32";
+      case "Broadcast": return k !== "mask";
+      case "Var":
+        return this.names.get(e as Var) !== undefined;
+      case "BufferLoad":
+        return true; // v128.load when contiguous, gathered lane by lane otherwise
+      case "Add": case "Sub": case "Mul": case "Min": case "Max": {
+        const b = e as BinaryOp;
+        return k !== "mask" && sub(b.a) && sub(b.b);
+      }
+      case "Div": {
+        const b = e as BinaryOp;
+        return k === "f32" && sub(b.a) && sub(b.b);
+      }
+      case "EQ": case "NE": case "LT": case "LE": case "GT": case "GE": {
+        const c = e as CmpOp;
+        const ak = simdElem(c.a.dtype);
+        return (ak === "f32" || ak === "i32") && sub(c.a) && sub(c.b);
+      }
+      case "And": case "Or": return sub((e as And).a) && sub((e as And).b);
+      case "Not": return sub((e as Not).a);
+      case "Select": {
+        const s = e as Select;
+        return k !== "mask" && sub(s.condition) && sub(s.trueValue) && sub(s.falseValue);
+      }
+      case "Cast": {
+        const c = e as Cast;
+        const from = simdElem(c.value.dtype);
+        // int32 -> float32 only: float -> int32 casts wrap like `x | 0`, which trunc_sat does not.
+        return k === "f32" && from === "i32" ? sub(c.value) : true;
+      }
+      case "Call": {
+        const c = e as Call;
+        if (c.op.kind !== "Op") return false;
+        const op = shortName(c.op as Op);
+        if (k === "f32" && ["sqrt", "floor", "ceil", "trunc", "fabs", "round", "nearbyint", "exp"].includes(op)) return sub(c.args[0]!);
+        // Eager bitselect only when no branch loads (a guarded load may be out of range); else lazy lanes.
+        if (op === "if_then_else" && k !== "mask" && !hasLoad(c.args[1]!) && !hasLoad(c.args[2]!)) return sub(c.args[0]!) && sub(c.args[1]!) && sub(c.args[2]!);
+        return true; // gathered
+      }
+      default:
+        return true; // gathered lane by lane (Shuffle, Let, other casts, ...)
+    }
+  }
+
+  /** Lanes 4c..4c+3 of `e` computed one by one and packed into a v128. */
+  protected gather(e: PrimExpr, c: number): Ref {
+    const m = this.m;
+    const k = simdElem(e.dtype)!;
+    const lane = (j: number): Ref => {
+      const x = this.expr(e, 4 * c + j);
+      return k === "mask" ? m.i32.sub(m.i32.const(0), x) : x;
+    };
+    let v = k === "f32" ? m.f32x4.splat(lane(0)) : m.i32x4.splat(lane(0));
+    for (let j = 1; j < 4; j++) v = k === "f32" ? m.f32x4.replace_lane(v, j, lane(j)) : m.i32x4.replace_lane(v, j, lane(j));
+    return v;
+  }
+
+  /** A v128 holding lanes 4c..4c+3 of `e` (a vectorizable vector or a scalar, splatted). */
+  protected vexpr(e: PrimExpr, c: number): Ref {
+    const m = this.m;
+    const t = e.dtype;
+    const k = simdElem(t);
+    if (t.lanes === 1) {
+      const x = this.hoist(e);
+      return k === "f32" ? m.f32x4.splat(x) : m.i32x4.splat(x);
+    }
+    switch (e.kind) {
+      case "Ramp": {
+        const r = e as Ramp;
+        const base = this.hoist(r.base);
+        if (r.stride.kind === "IntImm") {
+          const s = (r.stride as IntImm).value;
+          const lanes = [0, 1, 2, 3].map((j) => Math.imul(s, 4 * c + j) | 0);
+          return m.i32x4.add(m.i32x4.splat(base), m.v128.const(new Uint8Array(new Int32Array(lanes).buffer)));
+        }
+        const s = this.hoist(r.stride);
+        const lanes = [0, 1, 2, 3].map((j) => 4 * c + j);
+        return m.i32x4.add(m.i32x4.splat(base), m.i32x4.mul(m.i32x4.splat(s), m.v128.const(new Uint8Array(new Int32Array(lanes).buffer))));
+      }
+      case "Broadcast": {
+        const x = this.hoist((e as Broadcast).value);
+        return k === "f32" ? m.f32x4.splat(x) : m.i32x4.splat(x);
+      }
+      case "Var": {
+        const b = this.names.get(e as Var)!;
+        return b.kind === "v128" ? this.get(b.locals[c]!) : this.gather(e, c);
+      }
+      case "BufferLoad": {
+        const l = e as BufferLoad;
+        const r = l.predicate ? undefined : this.contiguousVector(l.buffer, l.indices, t.lanes);
+        return r ? m.v128.load(0, 16, this.vecAddress(l.buffer, r, c)) : this.gather(e, c);
+      }
+      case "Add": case "Sub": case "Mul": case "Div": case "Min": case "Max": {
+        const b = e as BinaryOp;
+        const a = this.vexpr(b.a, c), y = this.vexpr(b.b, c);
+        if (e.kind === "Min" || e.kind === "Max") {
+          // a < b ? a : b (and a > b ? a : b), lane-wise, as the interpreter computes it.
+          const ta = this.newLocal(binaryen.v128), tb = this.newLocal(binaryen.v128);
+          this.pre!.push(m.local.set(ta, a), m.local.set(tb, y));
+          const A = (): Ref => this.get(ta), B = (): Ref => this.get(tb);
+          if (k === "i32") return e.kind === "Min" ? m.i32x4.min_s(A(), B()) : m.i32x4.max_s(A(), B());
+          const mask = e.kind === "Min" ? m.f32x4.lt(A(), B()) : m.f32x4.gt(A(), B());
+          return m.v128.bitselect(A(), B(), mask);
+        }
+        const ops = k === "f32" ? m.f32x4 : m.i32x4;
+        switch (e.kind) {
+          case "Add": return ops.add(a, y);
+          case "Sub": return ops.sub(a, y);
+          case "Mul": return ops.mul(a, y);
+          default: return m.f32x4.div(a, y);
+        }
+      }
+      case "EQ": case "NE": case "LT": case "LE": case "GT": case "GE": {
+        const cm = e as CmpOp;
+        const a = this.vexpr(cm.a, c), y = this.vexpr(cm.b, c);
+        if (simdElem(cm.a.dtype) === "f32") {
+          const f = { EQ: m.f32x4.eq, NE: m.f32x4.ne, LT: m.f32x4.lt, LE: m.f32x4.le, GT: m.f32x4.gt, GE: m.f32x4.ge }[cm.kind];
+          return f(a, y);
+        }
+        const f = { EQ: m.i32x4.eq, NE: m.i32x4.ne, LT: m.i32x4.lt_s, LE: m.i32x4.le_s, GT: m.i32x4.gt_s, GE: m.i32x4.ge_s }[cm.kind];
+        return f(a, y);
+      }
+      case "And": return m.v128.and(this.vmask((e as And).a, c), this.vmask((e as And).b, c));
+      case "Or": return m.v128.or(this.vmask((e as Or).a, c), this.vmask((e as Or).b, c));
+      case "Not": return m.v128.not(this.vmask((e as Not).a, c));
+      case "Select": {
+        const s = e as Select;
+        return m.v128.bitselect(this.vexpr(s.trueValue, c), this.vexpr(s.falseValue, c), this.vmask(s.condition, c));
+      }
+      case "Cast": {
+        const v = (e as Cast).value;
+        if (k === "f32" && simdElem(v.dtype) === "i32") return m.f32x4.convert_i32x4_s(this.vexpr(v, c));
+        return this.gather(e, c);
+      }
+      case "Call": {
+        const call = e as Call;
+        const op = shortName(call.op as Op);
+        const eagerIf = op === "if_then_else" && !hasLoad(call.args[1]!) && !hasLoad(call.args[2]!);
+        if (!(k === "f32" && ["sqrt", "floor", "ceil", "trunc", "fabs", "round", "nearbyint", "exp"].includes(op)) && !eagerIf) return this.gather(e, c);
+        if (op === "if_then_else") {
+          return m.v128.bitselect(this.vexpr(call.args[1]!, c), this.vexpr(call.args[2]!, c), this.vmask(call.args[0]!, c));
+        }
+        const x = this.vexpr(call.args[0]!, c);
+        switch (op) {
+          case "exp": return m.call(this.mb.expF32(true), [x], binaryen.v128);
+          case "sqrt": return m.f32x4.sqrt(x);
+          case "floor": return m.f32x4.floor(x);
+          case "ceil": return m.f32x4.ceil(x);
+          case "trunc": return m.f32x4.trunc(x);
+          case "fabs": return m.f32x4.abs(x);
+          default: return m.f32x4.nearest(x);
+        }
+      }
+      default:
+        return this.gather(e, c);
+    }
+  }
+
+  /** A lane mask (all ones / zeros per 32-bit lane) for a bool vector or scalar. */
+  protected vmask(e: PrimExpr, c: number): Ref {
+    const m = this.m;
+    if (e.dtype.lanes === 1) return m.i32x4.splat(m.i32.sub(m.i32.const(0), this.hoist(e)));
+    return this.vexpr(e, c);
+  }
+}
