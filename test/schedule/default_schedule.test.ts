@@ -21,6 +21,7 @@ import { createPrimFunc, placeholder, topi, type Tensor } from "../../src/te/ind
 import type { PrimFunc } from "../../src/tir/function.js";
 import { Rng, randomArray, runPrimFunc, toArray, type HostArray } from "../../src/tir/interp/index.js";
 import { lower } from "../../src/tir/pipeline.js";
+import { printScript } from "../../src/tir/script/index.js";
 import { For } from "../../src/tir/stmt.js";
 import { postOrderVisitStmt } from "../../src/tir/stmt_functor.js";
 import { Schedule, Trace } from "../../src/schedule/index.js";
@@ -159,6 +160,68 @@ describe("default CPU schedules: matmul family", () => {
     const f = mod.get("main") as PrimFunc;
     expect(forKinds(f).has("parallel")).toBe(true);
     await checkJs({ original, scheduled: f, applied: [] });
+  });
+});
+
+/** Whether the scheduled function calls the extern micro-kernel. */
+function callsUkernel(f: PrimFunc): boolean {
+  return /weft_ukernel_fma_f32_\d+x\d+/.test(printScript(f));
+}
+
+describe("default CPU schedules: the c matmul micro-kernel path", () => {
+  it("matmul 96x64x128 on c: B packed, k blocked, tensorized with the extern micro-kernel", () => {
+    const A = p([96, 128], "A"), B = p([128, 64], "B");
+    const s = schedule([A, B, topi.matmul(A, B)], "c");
+    expect(rulesOf(s)).toEqual(["T_matmul_NN:matmul-ukernel"]);
+    expect(callsUkernel(s.scheduled)).toBe(true);
+    expect(forKinds(s.scheduled).has("parallel")).toBe(true);
+    if (hasCompiler) checkC(s);
+  });
+
+  it("the js target keeps the generic matmul rule (no extern kernels there)", () => {
+    const A = p([96, 128], "A"), B = p([128, 64], "B");
+    const s = schedule([A, B, topi.matmul(A, B)], "js");
+    expect(rulesOf(s)).toEqual(["T_matmul_NN:matmul"]);
+    expect(callsUkernel(s.scheduled)).toBe(false);
+  });
+
+  it.skipIf(!hasCompiler)("K = 768 is split into k slices of 256", () => {
+    const A = p([16, 768], "A"), B = p([768, 32], "B");
+    const s = schedule([A, B, topi.matmul(A, B)], "c");
+    expect(rulesOf(s)).toEqual(["T_matmul_NN:matmul-ukernel"]);
+    expect(printScript(s.scheduled)).toMatch(/weft_ukernel_fma_f32_\d+x32", .*, 256\)/);
+    checkC(s, 5);
+  });
+
+  it.skipIf(!hasCompiler)("dense + bias + relu on c: transposed B packed, epilogue per tile", () => {
+    const d = p([48, 96], "d"), w = p([64, 96], "w"), bias = p([64], "b");
+    const s = schedule([d, w, bias, topi.relu(topi.dense(d, w, bias))], "c");
+    expect(rulesOf(s)).toEqual(["T_add:inline", "T_matmul_NT:matmul-ukernel", "T_relu:matmul-epilogue"]);
+    expect(callsUkernel(s.scheduled)).toBe(true);
+    checkC(s, 3);
+  });
+
+  it.skipIf(!hasCompiler)("batch_matmul on c", () => {
+    const x = p([3, 16, 24], "x"), y = p([3, 32, 24], "y");
+    const s = schedule([x, y, topi.batchMatmul(x, y)], "c");
+    expect(s.applied.map((r) => r.rule)).toEqual(["matmul-ukernel"]);
+    checkC(s, 4);
+  });
+
+  it.skipIf(!hasCompiler)("non-divisible matmul 50x37x70 on c falls back to the generic rule and keeps results", () => {
+    const A = p([50, 70], "A"), B = p([70, 37], "B");
+    const s = schedule([A, B, topi.matmul(A, B)], "c");
+    expect(rulesOf(s)).toEqual(["T_matmul_NN:matmul"]);
+    expect(callsUkernel(s.scheduled)).toBe(false);
+    checkC(s, 6);
+  });
+
+  it.skipIf(!hasCompiler)("ukernel: false keeps the generic rule on c", () => {
+    const A = p([96, 128], "A"), B = p([128, 64], "B");
+    const original = createPrimFunc([A, B, topi.matmul(A, B)]);
+    const { sch, applied } = defaultScheduleWithReport(original, "c", { strict: true, ukernel: false });
+    expect(applied.map((r) => r.rule)).toEqual(["matmul"]);
+    checkC({ original, scheduled: sch.mod.get("main") as PrimFunc, applied });
   });
 });
 

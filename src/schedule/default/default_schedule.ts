@@ -6,7 +6,8 @@
  * 1. inline: injective producers are computed inline into their consumers (bias+relu
  *    epilogues, elementwise chains), except producers with calls (exp, if_then_else) that
  *    feed several consumers or a reduction (softmax's exp, conv's padding stay);
- * 2. matmul-like blocks: 2-level tiling + register tile written through the epilogue or a
+ * 2. matmul-like blocks: on "c", fp32 matmuls whose shapes divide get B packing + k blocking +
+ *    the extern register-tiled micro-kernel (matmul_ukernel.ts); otherwise 2-level tiling + register tile written through the epilogue or a
  *    "global" cache, vector inner axis, parallel outer axes, auto-unroll, init decomposed;
  *    conv-like blocks: vectorized ow / channel, tiled output channel, cache write, parallel;
  * 3. the rest, consumers first: an injective block reading reductions at a prefix of its
@@ -26,6 +27,7 @@ import { ScheduleError } from "../error.js";
 import { Schedule } from "../schedule.js";
 import "../primitives/index.js";
 import { analyzeBlock, loadsOf, type BlockAnalysis } from "./block_kind.js";
+import { ruleMatmulUkernel } from "./matmul_ukernel.js";
 import { debugEnabled, ruleConv, ruleElementwise, ruleMatmul, ruleReduction, ruleRowGroup, type RuleConfig } from "./rules.js";
 import { RuleSkip, defaultLanes, isAlone, iterVarOfLoop, targetKind, type TargetLike } from "./util.js";
 
@@ -36,6 +38,11 @@ export interface DefaultScheduleOptions {
   minParallelWork?: number;
   /** `pragma_auto_unroll_max_step` on tiled reductions (default 64; 0: none). */
   unrollMaxStep?: number;
+  /**
+   * On "c": schedule float32 matmuls whose shapes divide with B packing and the extern
+   * register-tiled micro-kernel (matmul_ukernel.ts; default true).
+   */
+  ukernel?: boolean;
   /** Rethrow errors other than ScheduleError from rules (for tests; default false: skip the rule). */
   strict?: boolean;
 }
@@ -91,6 +98,7 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
     minParallelWork: opts.minParallelWork ?? 4096,
     unrollMaxStep: opts.unrollMaxStep ?? 64,
   };
+  const useUkernel = (opts.ukernel ?? true) && targetKind(target) === "c";
   const d = new Driver(new Schedule(func), opts.strict ?? false);
   const outputs = new Set<Buffer>(func.bufferMap.values());
   const writesOutput = (name: string) => d.sch.get(d.sch.getBlock(name)).writes.some((w) => outputs.has(w.buffer));
@@ -120,7 +128,9 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
     const an = kinds.get(name)!;
     if (an.kind === "matmul") {
       const epi = matmulEpilogue(d, name, kinds, outputs);
-      const r = d.attempt("matmul", name, (s) => ruleMatmul(s, name, cfg, epi));
+      let r: { ok: boolean; value?: string | undefined } = { ok: false };
+      if (useUkernel) r = d.attempt("matmul-ukernel", name, (s) => ruleMatmulUkernel(s, name, cfg, epi));
+      if (!r.ok) r = d.attempt("matmul", name, (s) => ruleMatmul(s, name, cfg, epi));
       if (r.ok) {
         done.add(name);
         if (r.value) {

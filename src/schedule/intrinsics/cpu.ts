@@ -77,14 +77,28 @@ function fmaImplExtern(M: number, N: number, K: number): string {
  * Returns the names of the TIR and extern flavours.
  */
 export function registerFmaF32(M: number, N: number, K = 4, opts: { override?: boolean } = {}): [string, string] {
-  for (const [what, v] of [["M", M], ["N", N], ["K", K]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`registerFmaF32: ${what} must be a positive integer, got ${v}`);
-  }
-  const name = K === 4 ? `weft_fma_f32_${M}x${N}` : `weft_fma_f32_${M}x${N}_k${K}`;
+  const [name] = fmaF32Names(M, N, K);
   const desc = once(() => parsePrimFunc(fmaDesc(M, N, K)));
   TensorIntrin.registerLazy(name, () => ({ desc: desc(), impl: parsePrimFunc(fmaImplTIR(M, N, K)) }), opts);
   TensorIntrin.registerLazy(`${name}_extern`, () => ({ desc: desc(), impl: parsePrimFunc(fmaImplExtern(M, N, K)) }), opts);
   return [name, `${name}_extern`];
+}
+
+/** The names (TIR and extern flavour) of the fp32 FMA intrinsic for an M x N tile over K. */
+export function fmaF32Names(M: number, N: number, K = 4): [string, string] {
+  for (const [what, v] of [["M", M], ["N", N], ["K", K]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`registerFmaF32: ${what} must be a positive integer, got ${v}`);
+  }
+  const name = K === 4 ? `weft_fma_f32_${M}x${N}` : `weft_fma_f32_${M}x${N}_k${K}`;
+  return [name, `${name}_extern`];
+}
+
+/** registerFmaF32 unless that shape is registered already (schedules call it for every matmul they tile). */
+export function ensureFmaF32(M: number, N: number, K = 4): [string, string] {
+  const names = fmaF32Names(M, N, K);
+  const known = new Set(TensorIntrin.names());
+  if (known.has(names[0]) && known.has(names[1])) return names;
+  return registerFmaF32(M, N, K, { override: true });
 }
 
 const DOT_DESC = `

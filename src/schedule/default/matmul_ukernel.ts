@@ -1,0 +1,161 @@
+/**
+ * The fp32 matmul rule of the `c` target: the BLIS structure with weft's register-tiled
+ * micro-kernel (`weft_fma_f32_<MR>x<NR>_k<KC>_extern`, src/schedule/intrinsics/cpu.ts, C source
+ * in src/target/c/ukernels.ts: the MR x NR tile of C in vector registers, one FMA per row
+ * and vector of NR per k).
+ *
+ * - B is packed once (a "global" cache read in the layout [.., N / NR, K, NR]), so the
+ *   micro-kernel reads one contiguous NR-float row per k (no 4 KiB-strided columns); the
+ *   packing loop is vectorized (NN) and parallel;
+ * - i -> [i0, i1, MR], j -> [j0, j1, NR], k -> [k0, KC]; order
+ *   (batch, i0, j0, k0, i1, j1, MR, NR, KC): a (MR * i1) x (NR * j1) tile of C per parallel
+ *   task, the KC-deep slices of A (MR rows) and of the packed B panel reused from L1/L2;
+ * - (batch, i0, j0) fused and parallel (OpenMP); the init decomposed out of k0 (vectorized);
+ *   the elementwise epilogue (bias, relu) computed per tile after the reduction;
+ * - the (MR, NR, KC) tile tensorized with the extern micro-kernel.
+ *
+ * Only when the shapes divide (I % MR, J % NR); other shapes, other dtypes and operands that
+ * are not A[.., i, k] and B[.., k, j] / B[.., j, k] make the rule skip (the generic matmul
+ * rule takes them).
+ */
+import { BufferLoad, type PrimExpr, type Var } from "../../ir/expr.js";
+import { BufferStore } from "../../tir/stmt.js";
+import { ensureFmaF32 } from "../intrinsics/cpu.js";
+import type { Schedule } from "../schedule.js";
+import type { BlockRV, LoopRV } from "../rv.js";
+import { multiplyAddOperands } from "./block_kind.js";
+import type { RuleConfig } from "./rules.js";
+import { constExtent, iterVarOfLoop, largestDivisorAtMost, loopRoles, skipUnless } from "./util.js";
+
+/** Rows of the register tile, most preferred first (MR x NR / lanes accumulators, at most 24). */
+const MR_PREFS = [8, 6, 4, 12, 16];
+/** Depth of a k slice (A slice MR x KC and B slice KC x NR stay in L1). */
+const KC_MAX = 256;
+/** Rows and columns of C per parallel task. */
+const TILE_I = 64;
+const TILE_J = 128;
+
+export interface UkernelTiling {
+  mr: number;
+  nr: number;
+  kc: number;
+}
+
+/** The micro-kernel tile for an I x J x K matmul, undefined when the shapes do not divide. */
+export function ukernelTiling(I: number, J: number, K: number, lanes: number): UkernelTiling | undefined {
+  const nr = [lanes * 2, lanes].find((n) => n >= 4 && J % n === 0);
+  if (nr === undefined) return undefined;
+  const mr = MR_PREFS.find((m) => I % m === 0 && (m * nr) / lanes <= 24);
+  if (mr === undefined) return undefined;
+  let kc = K <= KC_MAX * 2 ? K : largestDivisorAtMost(K, KC_MAX);
+  if (kc < 32) kc = K;
+  return { mr, nr, kc };
+}
+
+function isVarLoad(e: PrimExpr): e is BufferLoad {
+  return e instanceof BufferLoad && e.indices.every((x) => x.kind === "Var");
+}
+
+function vectorizeLast(sch: Schedule, block: BlockRV, lanes: number): void {
+  const loops = sch.getLoops(block);
+  const last = loops[loops.length - 1];
+  if (!last) return;
+  const e = constExtent(sch, last);
+  if (e % lanes !== 0) return;
+  sch.vectorize(e > lanes * 2 ? sch.split(last, [undefined, lanes * 2])[1]! : last);
+}
+
+export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, epilogue?: string): string | undefined {
+  const b = sch.getBlock(name);
+  const blk = sch.get(b);
+  const loops = sch.getLoops(b);
+  const roles = loopRoles(sch, b, loops);
+  const s = roles.indexOf("R");
+  skipUnless(s >= 2 && s === loops.length - 1 && roles.slice(0, s).every((r) => r === "S"), "loops are not (spatial..., k)");
+  const batch = loops.slice(0, s - 2);
+  const [i, j, k] = [loops[s - 2]!, loops[s - 1]!, loops[s]!];
+  const [vi, vj, vk] = [i, j, k].map((l) => iterVarOfLoop(sch, b, l)) as (Var | undefined)[];
+  skipUnless(vi !== undefined && vj !== undefined && vk !== undefined, "loops are not bound to iter vars");
+  // The form the micro-kernel computes: C[.., i, j] += A[.., i, k] * B[.., k, j] (or B[.., j, k]), fp32.
+  const store = blk.body;
+  skipUnless(store instanceof BufferStore && store.buffer.dtype.toString() === "float32", "not a float32 store");
+  const st = store.indices;
+  skipUnless(st.length >= 2 && st[st.length - 2] === vi && st[st.length - 1] === vj, "output is not C[.., i, j]");
+  const ops = multiplyAddOperands(blk);
+  skipUnless(ops !== undefined && isVarLoad(ops[0]) && isVarLoad(ops[1]), "operands are not plain loads");
+  let [lhs, rhs] = ops as [BufferLoad, BufferLoad];
+  const last2 = (l: BufferLoad) => l.indices.slice(-2);
+  const isA = (l: BufferLoad) => { const [x, y] = last2(l); return x === vi && y === vk; };
+  if (!isA(lhs) && isA(rhs)) [lhs, rhs] = [rhs, lhs];
+  skipUnless(isA(lhs) && lhs.buffer.dtype.toString() === "float32" && rhs.buffer.dtype.toString() === "float32", "first operand is not A[.., i, k] in float32");
+  const [r0, r1] = last2(rhs);
+  const transposed = r0 === vj && r1 === vk;
+  skipUnless(transposed || (r0 === vk && r1 === vj), "second operand is not B[.., k, j] or B[.., j, k]");
+  skipUnless(rhs.indices.length >= 2 && lhs.buffer !== rhs.buffer && lhs.buffer !== store.buffer && rhs.buffer !== store.buffer, "operands alias");
+  const bRead = blk.reads.findIndex((r) => r.buffer === rhs.buffer);
+  skipUnless(bRead >= 0, "B is not among the block's reads");
+
+  const I = constExtent(sch, i), J = constExtent(sch, j), K = constExtent(sch, k);
+  const tiling = ukernelTiling(I, J, K, cfg.lanes);
+  skipUnless(tiling !== undefined, `no micro-kernel tile divides ${I}x${J}`);
+  const { mr, nr, kc } = tiling;
+  const i1 = largestDivisorAtMost(I / mr, Math.max(1, Math.floor(TILE_I / mr)));
+  const j1 = largestDivisorAtMost(J / nr, Math.max(1, Math.floor(TILE_J / nr)));
+
+  const [i0, i1l, i2] = sch.split(i, [undefined, i1, mr]);
+  const [j0, j1l, j2] = sch.split(j, [undefined, j1, nr]);
+  const [k0, k1] = sch.split(k, [undefined, kc]);
+  sch.reorder(...batch, i0!, j0!, k0!, i1l!, j1l!, i2!, j2!, k1!);
+
+  // Pack B: [.., k, j] (or [.., j, k]) -> [.., j // NR, k, j % NR].
+  const pack = sch.cacheRead(b, bRead, "global");
+  const nd = rhs.indices.length;
+  const names = Array.from({ length: nd }, (_, d) => `v${d}`);
+  const lead = names.slice(0, nd - 2);
+  const [kn, jn] = transposed ? [names[nd - 1]!, names[nd - 2]!] : [names[nd - 2]!, names[nd - 1]!];
+  sch.transformLayout(b, ["read", bRead], `lambda ${names.join(", ")}: (${[...lead, `${jn} // ${nr}`, kn, `${jn} % ${nr}`].join(", ")})`);
+  schedulePack(sch, pack, nd, transposed, nr, cfg);
+
+  let used: string | undefined;
+  if (epilogue) {
+    try {
+      const e = sch.getBlock(epilogue);
+      sch.reverseComputeAt(e, j0!);
+      vectorizeLast(sch, e, cfg.lanes);
+      used = epilogue;
+    } catch {
+      used = undefined;
+    }
+  }
+  const fused = sch.fuse(...batch, i0!, j0!);
+  if (constExtent(sch, fused) >= 2) sch.parallel(fused);
+  const init = sch.decomposeReduction(b, k0!);
+  vectorizeLast(sch, init, cfg.lanes);
+  const [, intrin] = ensureFmaF32(mr, nr, kc);
+  sch.tensorize(i2!, intrin);
+  return used;
+}
+
+/** The packing loop: j split by NR and vectorized (contiguous reads for B[.., k, j]); outer loops parallel. */
+function schedulePack(sch: Schedule, pack: BlockRV, nd: number, transposed: boolean, nr: number, cfg: RuleConfig): void {
+  const loops = sch.getLoops(pack);
+  if (loops.length !== nd) return;
+  const lead = loops.slice(0, nd - 2);
+  const jl = transposed ? loops[nd - 2]! : loops[nd - 1]!;
+  const kl = transposed ? loops[nd - 1]! : loops[nd - 2]!;
+  const [jo, ji] = sch.split(jl, [undefined, nr]);
+  let outer: LoopRV[];
+  if (transposed) {
+    sch.reorder(jo!, kl, ji!);
+    outer = [...lead, jo!];
+  } else {
+    sch.vectorize(ji!);
+    outer = [...lead, kl];
+  }
+  let work = 1;
+  for (const l of sch.getLoops(pack)) work *= constExtent(sch, l);
+  if (work >= cfg.minParallelWork) {
+    const f = outer.length > 1 ? sch.fuse(...outer) : outer[0]!;
+    if (constExtent(sch, f) >= 2) sch.parallel(f);
+  }
+}
