@@ -28,6 +28,13 @@ import { postOrderVisit } from "../ir/expr_functor.js";
 /** Registered intrinsics; a function stands for one registered lazily, built on first use. */
 const registry = new Map<string, TensorIntrin | (() => TensorIntrin)>();
 
+/**
+ * Families of intrinsics named by their shape (e.g. `weft_fma_f32_8x32_k256_extern`): a
+ * resolver registers the member a name asks for, so a stored trace naming a shape nobody
+ * registered yet in this process still replays.
+ */
+const resolvers: ((name: string) => void)[] = [];
+
 export class TensorIntrin {
   private constructor(
     readonly name: string,
@@ -67,7 +74,13 @@ export class TensorIntrin {
     return t;
   }
 
+  /** Adds a resolver for a family of shape-named intrinsics (see `resolvers`). */
+  static addResolver(resolve: (name: string) => void): void {
+    resolvers.push(resolve);
+  }
+
   static tryGet(name: string): TensorIntrin | undefined {
+    if (!registry.has(name)) for (const r of resolvers) if (!registry.has(name)) r(name);
     const t = registry.get(name);
     if (typeof t !== "function") return t;
     const built = t();

@@ -343,7 +343,7 @@ def main(${F32}):
 
   it("rejects an unknown intrinsic, listing the registered ones", () => {
     const { sch, loop } = at(tiledMatmul(4, 16, 4));
-    const e = expectRejected(sch, () => sch.tensorize(loop, "weft_fma_f32_3x3"), 'tensorize: no tensor intrinsic named "weft_fma_f32_3x3" (registered: ');
+    const e = expectRejected(sch, () => sch.tensorize(loop, "weft_mma_f32_3x3"), 'tensorize: no tensor intrinsic named "weft_mma_f32_3x3" (registered: ');
     for (const n of CPU_INTRINSICS) expect(e.message).toContain(n);
   });
 
@@ -433,5 +433,16 @@ def impl(a: T.handle):
 
   it("says which names exist when one is missing", () => {
     expect(() => TensorIntrin.get("nope")).toThrow(/no tensor intrinsic named "nope" \(registered: .*weft_dot_i8_16x4.*\)/);
+  });
+});
+
+describe("shape-named intrinsics", () => {
+  it("resolves an fp32 FMA shape on first use by name", async () => {
+    const { TensorIntrin } = await import("../../src/schedule/index.js");
+    const name = "weft_fma_f32_3x8_k5_extern";
+    expect(TensorIntrin.names()).not.toContain(name);
+    const t = TensorIntrin.get(name);
+    expect(t.name).toBe(name);
+    expect(() => TensorIntrin.get("weft_fma_f32_axb")).toThrow(/no tensor intrinsic named "weft_fma_f32_axb"/);
   });
 });

@@ -93,6 +93,12 @@ export function fmaF32Names(M: number, N: number, K = 4): [string, string] {
   return [name, `${name}_extern`];
 }
 
+// Any fp32 FMA shape can be asked for by name (`weft_fma_f32_<M>x<N>[_k<K>][_extern]`).
+TensorIntrin.addResolver((name) => {
+  const m = /^weft_fma_f32_(\d+)x(\d+)(?:_k(\d+))?(?:_extern)?$/.exec(name);
+  if (m) ensureFmaF32(Number(m[1]), Number(m[2]), m[3] ? Number(m[3]) : 4);
+});
+
 /** registerFmaF32 unless that shape is registered already (schedules call it for every matmul they tile). */
 export function ensureFmaF32(M: number, N: number, K = 4): [string, string] {
   const names = fmaF32Names(M, N, K);
