@@ -7,3 +7,4 @@ export * from "./expr_ops.js";
 export * from "./expr_functor.js";
 export * from "./structural.js";
 export * from "./module.js";
+export * from "./float_format.js";

@@ -20,6 +20,7 @@
  * allocate backing stores on at least 16-byte boundaries; the offset is what we control).
  */
 import { DataType, dtypeOf, float32, intRange, type DTypeLike } from "../ir/dtype.js";
+import { roundToBFloat16, roundToFloat16 } from "../ir/float_format.js";
 
 export const NDARRAY_ALIGNMENT = 64;
 
@@ -80,35 +81,12 @@ function checkShape(shape: readonly number[], what: string): void {
   }
 }
 
-// Rounding to the narrow float formats (round to nearest even, overflow to infinity), kept
-// here because the runtime may not import the interpreter. Same construction as tir/interp.
-function makeRounder(mant: number, emin: number, emax: number): (x: number) => number {
-  const overflow = (2 - 2 ** -(mant + 1)) * 2 ** emax;
-  return (x) => {
-    if (x !== x || x === 0 || x === Infinity || x === -Infinity) return x;
-    const a = Math.abs(x);
-    if (a >= overflow) return x > 0 ? Infinity : -Infinity;
-    let e = Math.floor(Math.log2(a));
-    if (2 ** e > a) e--;
-    else if (2 ** (e + 1) <= a) e++;
-    if (e < emin) e = emin;
-    const q = 2 ** (e - mant);
-    const y = a / q;
-    let r = Math.floor(y);
-    const d = y - r;
-    if (d > 0.5 || (d === 0.5 && r % 2 !== 0)) r += 1;
-    const out = r * q;
-    return x < 0 ? -out : out;
-  };
-}
-const roundF16 = makeRounder(10, -14, 15);
-const roundBF16 = makeRounder(7, -126, 127);
 
 /** Converts one input value to what the storage of `t` holds; rejects what `t` cannot hold. */
 function valueConverter(t: DataType, what: string): (x: number | boolean, i: number) => number {
   const e = t.element();
   if (e.isFloat()) {
-    const round = e.code === "bfloat" ? roundBF16 : e.bits === 16 ? roundF16 : (x: number) => x;
+    const round = e.code === "bfloat" ? roundToBFloat16 : e.bits === 16 ? roundToFloat16 : (x: number) => x;
     return (x, i) => {
       if (typeof x === "boolean") return x ? 1 : 0;
       if (typeof x !== "number") throw new TypeError(`${what}: element ${i} is ${typeof x}, expected a number`);

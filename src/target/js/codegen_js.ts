@@ -28,7 +28,7 @@ import type { PrimFunc } from "../../tir/function.js";
 import type {
   Allocate, AssertStmt, AttrStmt, BufferStore, DeclBuffer, Evaluate, For, IfThenElse, IterVar, LetStmt, SeqStmt, Stmt, While,
 } from "../../tir/stmt.js";
-import { roundHalfEven } from "../../tir/interp/float_format.js";
+import { roundHalfEven } from "../../ir/float_format.js";
 import { storageClass } from "../../tir/interp/host_array.js";
 import { clz, copysign, cpow, erf, ldexp, nextafterFn, popcount, reinterpretFn } from "../../tir/interp/math.js";
 import { castFn, kitFor, normalizer } from "../../tir/interp/scalar_ops.js";

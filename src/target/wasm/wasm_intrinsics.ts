@@ -8,7 +8,7 @@ import binaryen from "binaryen";
 import { int32, type DataType } from "../../ir/dtype.js";
 import type { Call } from "../../ir/expr.js";
 import type { Op } from "../../ir/op_registry.js";
-import { roundHalfEven } from "../../tir/interp/float_format.js";
+import { roundHalfEven } from "../../ir/float_format.js";
 import { clz, copysign, nextafterFn, popcount } from "../../tir/interp/math.js";
 import { normalizer } from "../../tir/interp/scalar_ops.js";
 import { type Ref, reprOf, wasmType } from "./wasm_types.js";

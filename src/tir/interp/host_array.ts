@@ -13,7 +13,7 @@
  * A vector dtype (float32x4) stores its lanes contiguously: data.length = numel(shape) * lanes.
  */
 import { DataType, dtypeOf, float32, intRange, type DTypeLike } from "../../ir/dtype.js";
-import { bfloat16FromBits, float16FromBits } from "./float_format.js";
+import { bfloat16FromBits, float16FromBits } from "../../ir/float_format.js";
 import type { Rng } from "./rng.js";
 import { checkSupported, normalizer } from "./scalar_ops.js";
 

@@ -1,6 +1,6 @@
 export * from "./host_array.js";
 export * from "./rng.js";
-export * from "./float_format.js";
+export * from "../../ir/float_format.js";
 export { erf as numericErf } from "./math.js";
 export { InterpreterError } from "./context.js";
 export * from "./interp.js";

@@ -23,7 +23,7 @@ import { StmtExprVisitor } from "../stmt_functor.js";
 import { compileBinder, makeBinding, bindImplicitBuffers, compactStrides, type BindItem } from "./binding.js";
 import { compileStmt } from "./compile_stmt.js";
 import { CompileContext, Frame, InterpreterError, ReturnSignal, describeExpr, type NumArray, type Storage, type StmtFn } from "./context.js";
-import { bfloat16Bits, bfloat16FromBits, float16Bits, float16FromBits } from "./float_format.js";
+import { bfloat16Bits, bfloat16FromBits, float16Bits, float16FromBits } from "../../ir/float_format.js";
 import { isHostArray, numel, storageClass, type HostArray, type TypedArray } from "./host_array.js";
 import { normalizer } from "./scalar_ops.js";
 

@@ -9,7 +9,7 @@ import type { DataType } from "../../ir/dtype.js";
 import type { Call, PrimExpr, StringImm } from "../../ir/expr.js";
 import type { Op } from "../../ir/op_registry.js";
 import { CompileContext, InterpreterError, ReturnSignal, describeExpr, type ExprFn, type Frame } from "./context.js";
-import { roundHalfEven } from "./float_format.js";
+import { roundHalfEven } from "../../ir/float_format.js";
 import { clz, copysign, cpow, erf, ldexp, nextafterFn, popcount, reinterpretFn } from "./math.js";
 import { normalizer, type Norm } from "./scalar_ops.js";
 

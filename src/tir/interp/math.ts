@@ -4,7 +4,7 @@
  * bit-level reinterpretation between dtypes.
  */
 import type { DataType } from "../../ir/dtype.js";
-import { bfloat16Bits, bfloat16FromBits, float16Bits, float16FromBits } from "./float_format.js";
+import { bfloat16Bits, bfloat16FromBits, float16Bits, float16FromBits } from "../../ir/float_format.js";
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 const ONE_OVER_SQRT_PI = 0.5641895835477563;

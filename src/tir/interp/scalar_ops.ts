@@ -11,7 +11,7 @@
  */
 import type { DataType } from "../../ir/dtype.js";
 import { InterpreterError } from "./context.js";
-import { roundToBFloat16, roundToFloat16 } from "./float_format.js";
+import { roundToBFloat16, roundToFloat16 } from "../../ir/float_format.js";
 
 export type Norm = (v: number) => number;
 export type Binary = (a: number, b: number) => number;

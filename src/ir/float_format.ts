@@ -1,5 +1,5 @@
 /**
- * Rounding of JS numbers (doubles) to the narrow float formats the interpreter models in
+ * Rounding of JS numbers (doubles) to the narrow float formats weft models in
  * software (float16, bfloat16), and their bit encodings. Rounding goes straight from the
  * double to the target format, round-to-nearest-even, overflowing to infinity, so there is no
  * double rounding through float32.
