@@ -53,6 +53,11 @@ export abstract class ExprCodegen {
   protected readonly names = new Map<Var, Binding>();
   /** Buffer data vars -> local holding the byte address. */
   protected readonly bufAddr = new Map<Var, number>();
+  /**
+   * Small constant-size float32 / int32 allocations accessed only at constant indices (register
+   * tiles, e.g. a matmul's accumulators): data var -> one v128 local per 4 elements.
+   */
+  protected readonly regBufs = new Map<Var, { locals: number[]; k: "f32" | "i32" }>();
   protected pre: Ref[] | undefined;
   protected memo = new Map<PrimExpr, number>();
   protected readonly spLocal = 0;
@@ -168,9 +173,24 @@ export abstract class ExprCodegen {
     this.fail(`predicate with ${pl} lanes for an access of ${total} lanes`);
   }
 
+  /** Element `i` (a constant) of a register-promoted buffer. */
+  protected regLane(rb: { locals: number[]; k: "f32" | "i32" }, i: number): Ref {
+    const v = this.get(rb.locals[i >> 2]!);
+    return rb.k === "f32" ? this.m.f32x4.extract_lane(v, i & 3) : this.m.i32x4.extract_lane(v, i & 3);
+  }
+
+  /** The constant element index of lane `lane` of a register-buffer access (promotion checked the form). */
+  protected regIndex(idx: PrimExpr, lane: number): number {
+    if (idx.kind === "IntImm") return (idx as IntImm).value;
+    const r = idx as Ramp;
+    return (r.base as IntImm).value + lane;
+  }
+
   protected load(e: BufferLoad, lane: number | undefined): Ref {
     const m = this.m;
     const b = e.buffer;
+    const rb = this.regBufs.get(b.data);
+    if (rb) return this.regLane(rb, this.regIndex(e.indices[0]!, lane ?? 0));
     const total = e.dtype.lanes;
     const bl = b.dtype.lanes;
     const k = lane ?? 0;

@@ -102,6 +102,19 @@ export abstract class SimdCodegen extends IntrinsicCodegen {
     }
   }
 
+  /** Lanes 4c..4c+3 of an access of a register-promoted buffer (a v128 local when aligned). */
+  protected regChunk(rb: { locals: number[]; k: "f32" | "i32" }, idx: PrimExpr, c: number): Ref {
+    const m = this.m;
+    const first = this.regIndex(idx, 4 * c);
+    if (idx.kind === "Ramp" && first % 4 === 0) return this.get(rb.locals[first >> 2]!);
+    let v = rb.k === "f32" ? m.f32x4.splat(this.regLane(rb, first)) : m.i32x4.splat(this.regLane(rb, first));
+    for (let j = 1; j < 4; j++) {
+      const x = this.regLane(rb, this.regIndex(idx, 4 * c + j));
+      v = rb.k === "f32" ? m.f32x4.replace_lane(v, j, x) : m.i32x4.replace_lane(v, j, x);
+    }
+    return v;
+  }
+
   /** Lanes 4c..4c+3 of `e` computed one by one and packed into a v128. */
   protected gather(e: PrimExpr, c: number): Ref {
     const m = this.m;
@@ -147,6 +160,8 @@ export abstract class SimdCodegen extends IntrinsicCodegen {
       }
       case "BufferLoad": {
         const l = e as BufferLoad;
+        const rb = this.regBufs.get(l.buffer.data);
+        if (rb) return this.regChunk(rb, l.indices[0]!, c);
         const r = l.predicate ? undefined : this.contiguousVector(l.buffer, l.indices, t.lanes);
         return r ? m.v128.load(0, 16, this.vecAddress(l.buffer, r, c)) : this.gather(e, c);
       }

@@ -5,12 +5,15 @@
  * bump of `sp` otherwise) and DeclBuffer. Each statement's hoisted scalars go in a prelude.
  */
 import binaryen from "binaryen";
-import type { Call, IntImm, PrimExpr, Var } from "../../ir/expr.js";
+import type { BufferLoad, Call, IntImm, PrimExpr, Ramp, Var } from "../../ir/expr.js";
 import type { Op } from "../../ir/op_registry.js";
 import type {
   Allocate, AssertStmt, AttrStmt, BufferStore, DeclBuffer, Evaluate, For, IfThenElse, IterVar, LetStmt, SeqStmt, Stmt, While,
 } from "../../tir/stmt.js";
-import { type Ref, WASM_ALIGN, reprOf, storageBytes, wasmType } from "./wasm_types.js";
+import { type Ref, WASM_ALIGN, reprOf, simdElem, storageBytes, wasmType } from "./wasm_types.js";
+
+/** Largest allocation (elements) kept in v128 locals (16 v128 registers on x86-64). */
+const REG_MAX = 64;
 import { shortName } from "./wasm_expr.js";
 import { SimdCodegen } from "./wasm_simd.js";
 
@@ -203,8 +206,78 @@ export abstract class StmtCodegen extends SimdCodegen {
     return this.stmt(a.body);
   }
 
+  /**
+   * Whether the allocation can live in v128 locals: float32 / int32, constant size (a multiple of
+   * 4, at most REG_MAX elements), and every use of its data var in `a.body` a load or store at
+   * one constant index or a unit-stride constant ramp inside the allocation, without predicate.
+   */
+  protected promotable(a: Allocate): "f32" | "i32" | undefined {
+    if (!this.simd || a.dtype.lanes !== 1 || !a.extents.every((e) => e.kind === "IntImm")) return undefined;
+    const k = simdElem(a.dtype);
+    if (k !== "f32" && k !== "i32") return undefined;
+    const n = a.extents.reduce((acc, e) => acc * (e as IntImm).value, 1);
+    if (n < 4 || n % 4 !== 0 || n > REG_MAX) return undefined;
+    const v = a.bufferVar;
+    const okIndex = (idx: PrimExpr): boolean => {
+      if (idx.kind === "IntImm") {
+        const i = (idx as IntImm).value;
+        return i >= 0 && i < n;
+      }
+      if (idx.kind !== "Ramp") return false;
+      const r = idx as Ramp;
+      if (r.base.kind !== "IntImm" || r.stride.kind !== "IntImm" || (r.stride as IntImm).value !== 1) return false;
+      const b = (r.base as IntImm).value;
+      return b >= 0 && b + r.lanes <= n;
+    };
+    let ok = true;
+    const seen = new Set<unknown>();
+    const visit = (x: unknown): void => {
+      if (!ok || typeof x !== "object" || x === null || seen.has(x)) return;
+      seen.add(x);
+      if (Array.isArray(x)) {
+        x.forEach(visit);
+        return;
+      }
+      const node = x as { kind?: unknown };
+      if (typeof node.kind !== "string") return;
+      if (x === v) {
+        ok = false;
+        return;
+      }
+      if (node.kind === "BufferLoad" || node.kind === "BufferStore") {
+        const acc = x as unknown as BufferLoad;
+        if (acc.buffer.data === v) {
+          const b = acc.buffer;
+          if (acc.predicate || acc.indices.length !== 1 || b.dtype.lanes !== 1 || simdElem(b.dtype) !== k || !okIndex(acc.indices[0]!)) {
+            ok = false;
+            return;
+          }
+          const eo = b.elemOffset;
+          if (!(eo.kind === "IntImm" && (eo as IntImm).value === 0)) {
+            ok = false;
+            return;
+          }
+        }
+      }
+      for (const [key, y] of Object.entries(x)) {
+        if (key === "dtype" || key === "buffer") continue;
+        visit(y);
+      }
+    };
+    visit(a.body);
+    return ok ? k : undefined;
+  }
+
   protected allocate(a: Allocate): Ref {
     const m = this.m;
+    const rk = this.promotable(a);
+    if (rk) {
+      const n = a.extents.reduce((acc, e) => acc * (e as IntImm).value, 1);
+      const locals = Array.from({ length: n / 4 }, () => this.newLocal(binaryen.v128));
+      this.regBufs.set(a.bufferVar, { locals, k: rk });
+      const zero = new Uint8Array(16);
+      return m.block(null, [...locals.map((l) => m.local.set(l, m.v128.const(zero))), this.stmt(a.body)]);
+    }
     const laneBytes = storageBytes(a.dtype) * a.dtype.lanes;
     const addr = this.newLocal(binaryen.i32);
     this.bufAddr.set(a.bufferVar, addr);
@@ -236,12 +309,55 @@ export abstract class StmtCodegen extends SimdCodegen {
     ]);
   }
 
+  /** A store into a register-promoted buffer: every value first, then the v128 local updates. */
+  protected regStore(rb: { locals: number[]; k: "f32" | "i32" }, s: BufferStore, total: number): Ref[] {
+    const m = this.m;
+    const idx = s.indices[0]!;
+    const first = this.regIndex(idx, 0);
+    if (total === 1) {
+      const i = first;
+      const x = this.expr(s.value);
+      const loc = rb.locals[i >> 2]!;
+      const upd = rb.k === "f32" ? m.f32x4.replace_lane(this.get(loc), i & 3, x) : m.i32x4.replace_lane(this.get(loc), i & 3, x);
+      return [m.local.set(loc, upd)];
+    }
+    const vec = this.vectorizable(s.value);
+    if (first % 4 === 0 && total % 4 === 0) {
+      const tmps: number[] = [];
+      const out: Ref[] = [];
+      for (let c = 0; c < total / 4; c++) {
+        const t = this.newLocal(binaryen.v128);
+        out.push(m.local.set(t, vec ? this.vexpr(s.value, c) : this.gather(s.value, c)));
+        tmps.push(t);
+      }
+      tmps.forEach((t, c) => out.push(m.local.set(rb.locals[(first >> 2) + c]!, this.get(t))));
+      return out;
+    }
+    const r = reprOf(s.buffer.dtype);
+    const vals: number[] = [];
+    const out: Ref[] = [];
+    for (let l = 0; l < total; l++) {
+      const t = this.newLocal(wasmType(r));
+      out.push(m.local.set(t, this.expr(s.value, l)));
+      vals.push(t);
+    }
+    vals.forEach((t, l) => {
+      const i = first + l;
+      const loc = rb.locals[i >> 2]!;
+      const upd = rb.k === "f32" ? m.f32x4.replace_lane(this.get(loc), i & 3, this.get(t)) : m.i32x4.replace_lane(this.get(loc), i & 3, this.get(t));
+      out.push(m.local.set(loc, upd));
+    });
+    return out;
+  }
+
   protected store(s: BufferStore): Ref {
     const m = this.m;
     const b = s.buffer;
     const idxLanes = Math.max(1, ...s.indices.map((i) => i.dtype.lanes));
     const bl = b.dtype.lanes;
     const total = idxLanes * bl;
+    const rb = this.regBufs.get(b.data);
+    if (rb) return this.withPre(() => this.regStore(rb, s, total));
     return this.withPre(() => {
       if (total === 1 && !s.predicate) return [this.storeLane(b, this.address(b, s.indices, 0, 0), this.expr(s.value))];
       const vec = this.contiguousVector(b, s.indices, total);
