@@ -210,7 +210,13 @@ class AccessDetector extends StmtExprVisitor {
     const out: BufferRegion[] = [];
     for (const [buf, sets] of m) {
       if (this.isLocal(buf)) continue;
-      out.push(new BufferRegion(buf, sets.map((s, i) => s.coverRange(Range.fromExtent(buf.shape[i]!), this.analyzer))));
+      // A bounded, non-empty set needs no fallback bound (coverRange would just call toRange),
+      // so the buffer-dimension Range is only built when it is used.
+      const an = this.analyzer;
+      out.push(new BufferRegion(buf, sets.map((s, i) =>
+        s.hasLowerBound() && s.hasUpperBound() && !s.isNothing()
+          ? s.toRange(an)
+          : s.coverRange(Range.fromExtent(buf.shape[i]!), an))));
     }
     return out;
   }

@@ -126,6 +126,8 @@ function editDistance(a: string, b: string): number {
 
 /** Binds the arguments of a call to a builtin (variadic builtins without a signature get them as is). */
 export function bindBuiltinArgs(b: Builtin, args: CallArgs, site: CallSite): BoundArgs & CallArgs {
-  if (!b.sig) return { ...args, get: () => undefined, rest: args.pos };
-  return { ...args, ...bindArgs(site.ctx, b.name, b.sig, args, site.span) };
+  // Built field by field (not with object spread): this runs for every builtin call.
+  if (!b.sig) return { pos: args.pos, kw: args.kw, get: () => undefined, rest: args.pos };
+  const bound = bindArgs(site.ctx, b.name, b.sig, args, site.span);
+  return { pos: args.pos, kw: args.kw, get: bound.get, rest: bound.rest };
 }
