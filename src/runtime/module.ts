@@ -329,7 +329,8 @@ export interface Module {
 
 /** A module made of ready PackedFuncs: targets build the functions and hand them over. */
 export class FunctionModule implements Module {
-  private readonly funcs: ReadonlyMap<string, PackedFunc>;
+  /** Subclasses that compile lazily (wasm) add their functions here after construction. */
+  protected readonly funcs: Map<string, PackedFunc>;
   constructor(
     readonly target: string,
     funcs: Iterable<readonly [string, PackedFunc]>,

@@ -18,8 +18,7 @@ import type { DataType } from "../../ir/dtype.js";
 import { dtypeOf, float32, type DTypeLike } from "../../ir/dtype.js";
 import type { IRModule } from "../../ir/module.js";
 import {
-  ArgChecker, ArgumentError, makeTimeEvaluator, type ArgValue, type ArrayArg, type Module, type PackedFunc, type TimeEvaluatorOptions,
-  type TimeResult,
+  ArgChecker, ArgumentError, FunctionModule, type ArgValue, type ArrayArg, type PackedFunc,
 } from "../../runtime/module.js";
 import { NDArray, shapeNumel, storageClassOf } from "../../runtime/ndarray.js";
 import { PrimFunc } from "../../tir/function.js";
@@ -55,10 +54,9 @@ export interface WasmBuildOptions {
   optimizeLevel?: number;
 }
 
-export class WasmModule implements Module {
+export class WasmModule extends FunctionModule {
   readonly memory: WebAssembly.Memory;
   private readonly instance: WebAssembly.Instance;
-  private readonly funcs = new Map<string, PackedFunc>();
   /** End of the arrays made by empty(); per-call scratch starts here. */
   private heapEnd: number;
   /** Every ArrayBuffer object that has been this memory's buffer (shared memories make a new one on growth). */
@@ -66,11 +64,12 @@ export class WasmModule implements Module {
   private text: string | undefined;
 
   private constructor(
-    readonly target: string,
+    target: string,
     readonly artifact: WasmModuleArtifact,
     memory: WebAssembly.Memory,
     instance: WebAssembly.Instance,
   ) {
+    super(target, []);
     this.memory = memory;
     this.instance = instance;
     this.buffers.add(this.memory.buffer);
@@ -202,19 +201,8 @@ export class WasmModule implements Module {
     return packed;
   }
 
-  get(name: string): PackedFunc {
-    const f = this.funcs.get(name);
-    if (!f) throw new Error(`module (${this.target}) has no function "${name}" (it has: ${[...this.funcs.keys()].join(", ") || "none"})`);
-    return f;
-  }
-  functionNames(): string[] {
-    return [...this.funcs.keys()];
-  }
-  timeEvaluator(name: string, opts?: TimeEvaluatorOptions): (...args: ArgValue[]) => TimeResult {
-    return makeTimeEvaluator(this.get(name), opts);
-  }
   /** The optimized module in the WebAssembly text format (all functions are in one module). */
-  getSource(_name?: string): string {
+  override getSource(_name?: string): string {
     this.text ??= wasmText(this.artifact.binary);
     return this.text;
   }
