@@ -31,7 +31,7 @@ const note = (s) => {
 // ---------------------------------------------------------------------------------------------
 // Workloads
 
-const WORKLOADS = [
+let WORKLOADS = [
   {
     id: "matmul_1024",
     flops: 2 * 1024 ** 3,
@@ -425,16 +425,23 @@ function markdown(rows, machine) {
   return `${out.join("\n")}\n`;
 }
 
-export async function run({ quick }) {
+export async function run({ quick, only, weftOnly }) {
   const rounds = quick ? 3 : 7;
   const minMs = quick ? 40 : 150;
   const t0 = performance.now();
-  ensurePeers();
+  if (only) {
+    const ids = only.split(",");
+    const unknown = ids.filter((id) => !WORKLOADS.some((w) => w.id.startsWith(id)));
+    if (unknown.length) throw new Error(`bench kernels --only: no workload starts with ${unknown.join(", ")} (workloads: ${WORKLOADS.map((w) => w.id).join(", ")})`);
+    WORKLOADS = WORKLOADS.filter((w) => ids.some((id) => w.id.startsWith(id)));
+  }
+  if (!weftOnly) ensurePeers();
+  const none = { impls: [] };
   const weft = await makeWeft(minMs);
-  const ortNode = await makeOrtNode(minMs);
-  const ortWeb = await makeOrtWeb(minMs);
-  const blas = await makeOpenBlas(minMs);
-  const tfjs = await makeTfjsWasm(minMs);
+  const ortNode = weftOnly ? [] : await makeOrtNode(minMs);
+  const ortWeb = weftOnly ? none : await makeOrtWeb(minMs);
+  const blas = weftOnly ? [] : await makeOpenBlas(minMs);
+  const tfjs = weftOnly ? [] : await makeTfjsWasm(minMs);
   const impls = [...weft, ...ortNode, ...(ortWeb.impls ?? []), ...blas, ...tfjs];
   console.error(`kernels: ${impls.length} (workload, impl, threads) entries, ${rounds} rounds (setup ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const samples = impls.map(() => []);

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench -- <suite> [--quick]`: runs a benchmark suite against the built package.
+// Options: --quick (fewer, shorter rounds); for kernels, --only matmul,softmax (workload id
+// prefixes) and --weft-only (no peers).
 // Suites: compiler (the compiler's own speed), kernels (weft kernels against ONNX Runtime,
 // OpenBLAS and TF.js; peers live in bench/package.json and are installed on first run).
 import { argv, exit } from "node:process";
@@ -12,5 +14,9 @@ if (!load) {
   exit(1);
 }
 const mod = await load();
-await mod.run({ quick: rest.includes("--quick") });
+const valueOf = (flag) => {
+  const i = rest.indexOf(flag);
+  return i >= 0 ? rest[i + 1] : undefined;
+};
+await mod.run({ quick: rest.includes("--quick"), only: valueOf("--only"), weftOnly: rest.includes("--weft-only") });
 exit(0); // peers may leave worker threads or thread pools behind
