@@ -26,7 +26,8 @@
  * the interpreter's erf / pow) in double precision and round to the dtype. Division by zero gives
  * 0 instead of trapping. Vector expressions on float32 / int32 whose lanes are a multiple of 4 use
  * SIMD128 (f32x4 / i32x4, v128 loads and stores for unit-stride ramps), chunk by chunk; every
- * other vector shape is expanded lane by lane. Every loop kind (parallel included) runs serially.
+ * other vector shape is expanded lane by lane. With a shared memory, parallel loops run on worker
+ * threads (wasm_parallel.ts); every other loop kind runs serially.
  */
 import binaryen from "binaryen";
 import type { DataType } from "../../ir/dtype.js";
@@ -37,7 +38,7 @@ import type { BufferStore, Evaluate, IfThenElse, LetStmt, SeqStmt, Stmt } from "
 import { WasmCodegenError, reprOf, wasmType } from "./wasm_types.js";
 import { ModuleBuilder } from "./wasm_helpers.js";
 import { shortName } from "./wasm_expr.js";
-import { StmtCodegen } from "./wasm_stmt.js";
+import { ParallelCodegen, finishParallel } from "./wasm_parallel.js";
 
 export { WASM_ALIGN, WASM_GUARD_BYTES, WasmCodegenError, reprOf, storageBytes, type Repr } from "./wasm_types.js";
 
@@ -62,6 +63,8 @@ export interface WasmModuleArtifact {
   readonly messages: readonly string[];
   readonly staticEnd: number;
   readonly shared: boolean;
+  /** Address of the control block of parallel loops (wasm_parallel.ts), when the module has any. */
+  readonly ctl?: number;
   /** Memory pages the binary declares as its maximum. */
   readonly maxPages: number;
   /** The optimized module as text (on request). */
@@ -84,10 +87,12 @@ export interface WasmCodegenOptions {
   emitText?: boolean;
   /** Use SIMD128 for float32 / int32 vectors (default true). */
   simd?: boolean;
+  /** Outline parallel loops for worker threads (default true; needs a shared memory). */
+  parallel?: boolean;
 }
 
 /** One PrimFunc as one exported wasm function. */
-class FunctionCodegen extends StmtCodegen {
+class FunctionCodegen extends ParallelCodegen {
   private readonly written = new Set<Var>();
   private resultDtype: DataType | undefined;
   /** A handle is re-bound by a LetStmt: stores may go through it, so every buffer counts as written. */
@@ -180,11 +185,13 @@ export function generateWasm(funcs: readonly WasmCodegenInput[], opts: WasmCodeg
     m.setFeatures(features);
     m.setMemory(1, maxPages, null, [], shared, false, "0");
     m.addMemoryImport("0", "env", "memory", shared);
+    mb.parallel = shared && (opts.parallel ?? true);
     const infos: WasmFunctionInfo[] = [];
     funcs.forEach((f, i) => {
       const g = new FunctionCodegen(mb, f.func, f.name, f.symbolOf, opts.simd ?? true);
       infos.push(g.generate(`f${i}_${f.name.replace(/[^A-Za-z0-9_]/g, "_")}`));
     });
+    finishParallel(mb);
     if (!m.validate()) throw new WasmCodegenError(`wasm codegen: binaryen rejected the module:\n${m.emitText().slice(0, 4000)}`);
     const level = opts.optimizeLevel ?? 3;
     if (level > 0) {
@@ -202,6 +209,7 @@ export function generateWasm(funcs: readonly WasmCodegenInput[], opts: WasmCodeg
     const binary = m.emitBinary();
     return {
       binary, functions: infos, imports: mb.imports, messages: mb.messages, staticEnd: mb.staticEnd, shared, maxPages,
+      ...(mb.ctl !== undefined ? { ctl: mb.ctl } : {}),
       ...(opts.emitText ? { text: m.emitText() } : {}),
     };
   } finally {

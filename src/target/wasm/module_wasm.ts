@@ -10,9 +10,10 @@
  * A call checks its arguments with the runtime's ArgChecker, passes the byte address of every
  * array that already lives in this module's memory (zero copy: `module.empty`), copies other
  * arrays in (byte for byte: the memory holds each dtype in its NDArray storage class), runs the
- * export, and copies back the arrays the function writes. Parallel loops run serially (worker
- * threads over the shared memory are a follow-up). Only standard WebAssembly / typed-array
- * APIs are used: the kernel path runs in browsers too.
+ * export, and copies back the arrays the function writes. With a shared memory, parallel loops
+ * run on a pool of worker threads over the same memory (wasm_threads.ts; `-num-cores=N`, default
+ * the machine's parallelism); with a plain one they run serially. Only standard WebAssembly,
+ * typed-array and Atomics APIs are used in the kernel path: it runs in browsers too.
  */
 import type { DataType } from "../../ir/dtype.js";
 import { dtypeOf, float32, type DTypeLike } from "../../ir/dtype.js";
@@ -25,6 +26,7 @@ import { PrimFunc } from "../../tir/function.js";
 import { storageClass } from "../../tir/interp/host_array.js";
 import { primFuncSignature } from "../signature.js";
 import { registerTarget, type Target } from "../target.js";
+import { WasmThreadPool } from "./wasm_threads.js";
 import { WASM_ALIGN, generateWasm, reprOf, storageBytes, type WasmFunctionInfo, type WasmModuleArtifact } from "./codegen_wasm.js";
 
 const PAGE = 65536;
@@ -52,6 +54,18 @@ export interface WasmBuildOptions {
   /** SIMD128 for float32 / int32 vectors (default true). */
   simd?: boolean;
   optimizeLevel?: number;
+  /** Threads for parallel loops (default: the target's -num-cores, else the machine's parallelism). */
+  threads?: number;
+}
+
+/** Terminates a module's workers when the module is garbage collected. */
+const poolReaper = new FinalizationRegistry<WasmThreadPool>((pool) => pool.terminate());
+
+async function defaultThreads(): Promise<number> {
+  const g = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { versions?: { node?: string } } };
+  if (g.navigator?.hardwareConcurrency) return g.navigator.hardwareConcurrency;
+  if (g.process?.versions?.node) return (await import("node:os")).availableParallelism();
+  return 1;
 }
 
 export class WasmModule extends FunctionModule {
@@ -62,16 +76,21 @@ export class WasmModule extends FunctionModule {
   /** Every ArrayBuffer object that has been this memory's buffer (shared memories make a new one on growth). */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
   private text: string | undefined;
+  /** Worker threads for parallel loops (none when the module has none, or runs on one thread). */
+  private pool: WasmThreadPool | undefined;
 
   private constructor(
     target: string,
     readonly artifact: WasmModuleArtifact,
     memory: WebAssembly.Memory,
     instance: WebAssembly.Instance,
+    pool: WasmThreadPool | undefined,
   ) {
     super(target, []);
     this.memory = memory;
     this.instance = instance;
+    this.pool = pool;
+    if (pool) poolReaper.register(this, pool);
     this.buffers.add(this.memory.buffer);
     this.heapEnd = alignUp(artifact.staticEnd);
     this.text = artifact.text;
@@ -81,7 +100,7 @@ export class WasmModule extends FunctionModule {
    * Instantiates an artifact. Compilation is asynchronous (WebAssembly.instantiate): browsers
    * refuse synchronous compilation of large modules on the main thread.
    */
-  static async instantiate(target: string, artifact: WasmModuleArtifact): Promise<WasmModule> {
+  static async instantiate(target: string, artifact: WasmModuleArtifact, threads = 1): Promise<WasmModule> {
     const initial = Math.max(1, Math.ceil((artifact.staticEnd + PAGE) / PAGE));
     const memory = new WebAssembly.Memory({ initial, maximum: artifact.maxPages, ...(artifact.shared ? { shared: true } : {}) } as WebAssembly.MemoryDescriptor);
     const messages = artifact.messages;
@@ -91,8 +110,26 @@ export class WasmModule extends FunctionModule {
         throw new Error(messages[i] ?? `assertion ${i} failed`);
       },
     };
-    const { instance } = await WebAssembly.instantiate(artifact.binary as Uint8Array<ArrayBuffer>, { env: { memory }, weft } as WebAssembly.Imports);
-    return new WasmModule(target, artifact, memory, instance);
+    const { module, instance } = await WebAssembly.instantiate(artifact.binary as Uint8Array<ArrayBuffer>, { env: { memory }, weft } as WebAssembly.Imports);
+    const pool = artifact.ctl !== undefined && threads > 1 ? await WasmThreadPool.start(module, memory, artifact.ctl, threads) : undefined;
+    return new WasmModule(target, artifact, memory, instance, pool);
+  }
+
+  /** Threads that parallel loops use (at most the pool's size, fixed at build by -num-cores). */
+  get numThreads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  setNumThreads(n: number): void {
+    this.pool?.setThreads(n);
+  }
+
+  /** Stops the worker threads (the module's functions then run parallel loops on one thread). */
+  dispose(): void {
+    this.pool?.setThreads(1);
+    this.pool?.terminate();
+    if (this.pool) poolReaper.unregister(this);
+    this.pool = undefined;
   }
 
   /** Grows the memory so that [0, bytes) is addressable. */
@@ -185,7 +222,13 @@ export class WasmModule extends FunctionModule {
       }
       for (let k = 0; k < info.symParams.length; k++) callArgs[1 + n + k] = symConv[k]!(syms[info.symParams[k]!.sym]!);
       callArgs[0] = scratch;
-      const r = exp(...callArgs);
+      let r: number | undefined;
+      try {
+        r = exp(...callArgs);
+      } catch (e) {
+        this.pool?.quiesce();
+        throw e;
+      }
       if (copied.length) {
         const mem = new Uint8Array(this.buf());
         for (const c of copied) {
@@ -251,7 +294,8 @@ export async function buildWasmModule(mod: IRModule, target: Target, opts: WasmB
     optimizeLevel: opts.optimizeLevel ?? target.getNumber("opt-level", 3),
     emitText: target.getBool("emit-text", false),
   });
-  const module = await WasmModule.instantiate(target.toString(), artifact);
+  const threads = opts.threads ?? target.getNumber("num-cores", artifact.ctl !== undefined ? await defaultThreads() : 1);
+  const module = await WasmModule.instantiate(target.toString(), artifact, threads);
   artifact.functions.forEach((info, i) => module.add(info.name, module.makeFunction(info, checkers[i]!)));
   return module;
 }

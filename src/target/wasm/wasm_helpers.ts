@@ -16,9 +16,18 @@ export class ModuleBuilder {
   readonly messages: string[] = [];
   private readonly helpers = new Set<string>();
   staticEnd = WASM_GUARD_BYTES;
+  /** Parallel loops may run on worker threads (the memory is shared). */
+  parallel = false;
+  /** Outlined parallel loop bodies, by table index (wasm_parallel.ts). */
+  readonly outlined: string[] = [];
+  /** Address of the parallel control block, once a loop is outlined. */
+  ctl: number | undefined;
+  /** Calls of importFn so far: code that calls JavaScript cannot run on a worker. */
+  jsImportUses = 0;
 
   /** Name of an imported JS function of `n` f64 arguments returning f64. */
   importFn(fn: (...a: number[]) => number, hint: string, n: number): string {
+    this.jsImportUses++;
     let name = this.importName.get(fn);
     if (name) return name;
     name = `${hint.replace(/[^A-Za-z0-9_]/g, "_")}_${this.importName.size}`;

@@ -1,7 +1,7 @@
 /**
  * Statements of the wasm target: sequences, Evaluate, BufferStore (v128 stores when the vector
- * is contiguous), For / While / thread-extent loops (every loop kind, parallel included, runs
- * serially), IfThenElse, LetStmt, AssertStmt, Allocate (static region for constant sizes, a
+ * is contiguous), For / While / thread-extent loops (serial here; wasm_parallel.ts outlines
+ * parallel loops when the memory is shared), IfThenElse, LetStmt, AssertStmt, Allocate (static region for constant sizes, a
  * bump of `sp` otherwise) and DeclBuffer. Each statement's hoisted scalars go in a prelude.
  */
 import binaryen from "binaryen";
@@ -10,7 +10,7 @@ import type { Op } from "../../ir/op_registry.js";
 import type {
   Allocate, AssertStmt, AttrStmt, BufferStore, DeclBuffer, Evaluate, For, IfThenElse, IterVar, LetStmt, SeqStmt, Stmt, While,
 } from "../../tir/stmt.js";
-import { type Ref, WASM_ALIGN, reprOf, simdElem, storageBytes, wasmType } from "./wasm_types.js";
+import { type Ref, WASM_ALIGN, alignUp, reprOf, simdElem, storageBytes, wasmType } from "./wasm_types.js";
 
 /** Largest allocation (elements) kept in v128 locals (16 v128 registers on x86-64). */
 const REG_MAX = 64;
@@ -20,6 +20,11 @@ import { SimdCodegen } from "./wasm_simd.js";
 /** Statements, loops and allocations. */
 export abstract class StmtCodegen extends SimdCodegen {
   protected labels = 0;
+  /** Constant-size temporaries come from `sp` (a thread's own scratch) instead of the static region. */
+  protected threadLocalAllocs = false;
+  private tlsCur = 0;
+  /** Most scratch bytes the thread-local temporaries take at once. */
+  protected tlsMax = 0;
 
   // ---- statements ---------------------------------------------------------------------------
 
@@ -283,6 +288,16 @@ export abstract class StmtCodegen extends SimdCodegen {
     this.bufAddr.set(a.bufferVar, addr);
     if (a.extents.every((e) => e.kind === "IntImm")) {
       const n = a.extents.reduce((acc, e) => acc * (e as IntImm).value, 1);
+      if (this.threadLocalAllocs) {
+        // The caller reserved tlsMax bytes from sp for this thread.
+        const bytes = alignUp(Math.max(n * laneBytes, 1));
+        this.tlsCur += bytes;
+        this.tlsMax = Math.max(this.tlsMax, this.tlsCur);
+        const body = this.stmt(a.body);
+        this.tlsCur -= bytes;
+        const sp = this.spLocal;
+        return m.block(null, [m.local.set(addr, this.get(sp)), m.local.set(sp, m.i32.add(this.get(sp), m.i32.const(bytes))), body, m.local.set(sp, this.get(addr))]);
+      }
       const at = this.mb.staticAlloc(n * laneBytes);
       return m.block(null, [m.local.set(addr, m.i32.const(at)), this.stmt(a.body)]);
     }
