@@ -59,6 +59,8 @@ export interface WasmModuleArtifact {
   readonly functions: readonly WasmFunctionInfo[];
   /** JavaScript functions the module imports (module name "weft"). */
   readonly imports: Record<string, (...a: number[]) => number>;
+  /** The recipe of every import (wasm_js_imports.ts). */
+  readonly importRecipes: Record<string, string>;
   /** Messages of failed asserts, by index (imported `assert_fail(i)` throws the message). */
   readonly messages: readonly string[];
   readonly staticEnd: number;
@@ -69,6 +71,8 @@ export interface WasmModuleArtifact {
   readonly maxPages: number;
   /** The optimized module as text (on request). */
   readonly text?: string;
+  /** Loaded from the disk cache (wasm_cache.ts) instead of generated. */
+  readonly fromCache?: boolean;
 }
 
 export interface WasmCodegenInput {
@@ -208,7 +212,7 @@ export function generateWasm(funcs: readonly WasmCodegenInput[], opts: WasmCodeg
     }
     const binary = m.emitBinary();
     return {
-      binary, functions: infos, imports: mb.imports, messages: mb.messages, staticEnd: mb.staticEnd, shared, maxPages,
+      binary, functions: infos, imports: mb.imports, importRecipes: mb.importRecipes, messages: mb.messages, staticEnd: mb.staticEnd, shared, maxPages,
       ...(mb.ctl !== undefined ? { ctl: mb.ctl } : {}),
       ...(opts.emitText ? { text: m.emitText() } : {}),
     };

@@ -27,6 +27,7 @@ import { storageClass } from "../../tir/interp/host_array.js";
 import { primFuncSignature } from "../signature.js";
 import { registerTarget, type Target } from "../target.js";
 import { WasmThreadPool } from "./wasm_threads.js";
+import { openWasmCache } from "./wasm_cache.js";
 import { WASM_ALIGN, generateWasm, reprOf, storageBytes, type WasmFunctionInfo, type WasmModuleArtifact } from "./codegen_wasm.js";
 
 const PAGE = 65536;
@@ -56,6 +57,10 @@ export interface WasmBuildOptions {
   optimizeLevel?: number;
   /** Threads for parallel loops (default: the target's -num-cores, else the machine's parallelism). */
   threads?: number;
+  /** Reuse artifacts from the disk cache (default true; wasm_cache.ts). */
+  cache?: boolean;
+  /** Cache folder (default $WEFT_CACHE_DIR or ~/.cache/weft, subfolder wasm/). */
+  cacheDir?: string;
 }
 
 /** Terminates a module's workers when the module is garbage collected. */
@@ -287,13 +292,19 @@ export async function buildWasmModule(mod: IRModule, target: Target, opts: WasmB
   }
   const shared = opts.shared ?? (target.getBool("shared-memory", true) && sharedMemorySupported());
   const maxMb = opts.maxMemoryMb ?? target.getNumber("max-memory-mb", 2048);
-  const artifact = generateWasm(inputs, {
+  const codegenOpts = {
     shared,
     maxPages: Math.min(65536, Math.ceil((maxMb * 1024 * 1024) / PAGE)),
     simd: opts.simd ?? target.getBool("simd", true),
     optimizeLevel: opts.optimizeLevel ?? target.getNumber("opt-level", 3),
     emitText: target.getBool("emit-text", false),
-  });
+  };
+  const cache = opts.cache === false ? undefined : await openWasmCache(mod, codegenOpts, opts.cacheDir);
+  let artifact = cache?.get();
+  if (!artifact) {
+    artifact = generateWasm(inputs, codegenOpts);
+    cache?.put(artifact);
+  }
   const threads = opts.threads ?? target.getNumber("num-cores", artifact.ctl !== undefined ? await defaultThreads() : 1);
   const module = await WasmModule.instantiate(target.toString(), artifact, threads);
   artifact.functions.forEach((info, i) => module.add(info.name, module.makeFunction(info, checkers[i]!)));

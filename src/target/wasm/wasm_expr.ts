@@ -15,7 +15,7 @@ import type {
 } from "../../ir/expr.js";
 import type { Op } from "../../ir/op_registry.js";
 import type { PrimFunc } from "../../tir/function.js";
-import { castFn, kitFor, normalizer } from "../../tir/interp/scalar_ops.js";
+import { normalizer } from "../../tir/interp/scalar_ops.js";
 import {
   type Ref, type Repr, type Binding, WasmCodegenError, reprOf, storageBytes, wasmType, isUnsigned32, simdElem,
 } from "./wasm_types.js";
@@ -354,8 +354,8 @@ export abstract class ExprCodegen {
     return isUnsigned32(t) ? m.i32.trunc_u_sat.f64(x) : m.i32.trunc_s_sat.f64(x);
   }
   /** Calls a JS function on f64 arguments (converted from dtype `t`); result converted to `rt`. */
-  protected callJs(fn: (...a: number[]) => number, hint: string, t: DataType, args: Ref[], rt: DataType): Ref {
-    const name = this.mb.importFn(fn, hint, args.length);
+  protected callJs(recipe: string, t: DataType, args: Ref[], rt: DataType): Ref {
+    const name = this.mb.importFn(recipe, args.length);
     return this.fromF64(rt, this.m.call(name, args.map((a) => this.toF64(t, a)), binaryen.f64));
   }
 
@@ -398,10 +398,9 @@ export abstract class ExprCodegen {
         case "FloorDiv": return m.f64.floor(m.f64.div(a, b));
       }
     }
-    const kit = kitFor(e);
     const op = ({ Add: "add", Sub: "sub", Mul: "mul", Div: "div", Mod: "mod", FloorDiv: "floordiv", FloorMod: "floormod" } as const)[kind as "Add"];
     if (!op) this.fail(`no arithmetic ${kind} for ${t}`);
-    return this.callJs(kit[op], `${e}_${op}`, t, [a, b], t);
+    return this.callJs(`arith:${e}:${op}`, t, [a, b], t);
   }
 
   protected compare(kind: string, t: DataType, a: Ref, b: Ref): Ref {
@@ -441,7 +440,7 @@ export abstract class ExprCodegen {
       if (rt === "f32") return rf === "i32" ? (isUnsigned32(from) ? m.f32.convert_u.i32(x) : m.f32.convert_s.i32(x)) : rf === "f32" ? x : m.f32.demote(x);
       const d = this.toF64(from, x);
       if (to.bits === 64 && to.code === "float") return d;
-      return m.call(this.mb.importFn(normalizer(to), `norm_${to}`, 1), [d], binaryen.f64);
+      return m.call(this.mb.importFn(`norm:${to}`, 1), [d], binaryen.f64);
     }
     // integer destination
     if (rf === "i32" && rt === "i32") return this.normI32(to, x);
@@ -450,13 +449,13 @@ export abstract class ExprCodegen {
       const t = this.newLocal(binaryen.f64);
       const d = this.toF64(from, x);
       const g = (): Ref => this.get(t);
-      const slow = m.call(this.mb.importFn(castFn(from, to), `cast_${from}_${to}`, 1), [g()], binaryen.f64);
+      const slow = m.call(this.mb.importFn(`cast:${from}:${to}`, 1), [g()], binaryen.f64);
       return m.block(null, [
         m.local.set(t, d),
         m.if(m.f64.lt(m.f64.abs(g()), m.f64.const(2147483648)), m.i32.trunc_s_sat.f64(g()), m.i32.trunc_s_sat.f64(slow)),
       ], binaryen.i32);
     }
-    const name = this.mb.importFn(castFn(from, to), `cast_${from}_${to}`, 1);
+    const name = this.mb.importFn(`cast:${from}:${to}`, 1);
     return this.fromF64(to, m.call(name, [this.toF64(from, x)], binaryen.f64));
   }
 }

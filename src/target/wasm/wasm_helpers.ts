@@ -5,14 +5,16 @@
  * memory region for constant-size temporaries.
  */
 import binaryen from "binaryen";
-import { cpow, erf, ldexp } from "../../tir/interp/math.js";
+import { jsImport } from "./wasm_js_imports.js";
 import { type Ref, WASM_GUARD_BYTES, alignUp } from "./wasm_types.js";
 
 /** Shared state of one binaryen module (imports, helpers, static memory). */
 export class ModuleBuilder {
   readonly m = new binaryen.Module();
   readonly imports: Record<string, (...a: number[]) => number> = {};
-  private readonly importName = new Map<unknown, string>();
+  /** Import name -> its recipe (wasm_js_imports.ts), so that a cached module can rebuild its imports. */
+  readonly importRecipes: Record<string, string> = {};
+  private readonly importName = new Map<string, string>();
   readonly messages: string[] = [];
   private readonly helpers = new Set<string>();
   staticEnd = WASM_GUARD_BYTES;
@@ -25,14 +27,15 @@ export class ModuleBuilder {
   /** Calls of importFn so far: code that calls JavaScript cannot run on a worker. */
   jsImportUses = 0;
 
-  /** Name of an imported JS function of `n` f64 arguments returning f64. */
-  importFn(fn: (...a: number[]) => number, hint: string, n: number): string {
+  /** Name of the imported JS function of a recipe (wasm_js_imports.ts): `n` f64 arguments, an f64 result. */
+  importFn(recipe: string, n: number): string {
     this.jsImportUses++;
-    let name = this.importName.get(fn);
+    let name = this.importName.get(recipe);
     if (name) return name;
-    name = `${hint.replace(/[^A-Za-z0-9_]/g, "_")}_${this.importName.size}`;
-    this.importName.set(fn, name);
-    this.imports[name] = fn;
+    name = `${recipe.replace(/[^A-Za-z0-9_]/g, "_")}_${this.importName.size}`;
+    this.importName.set(recipe, name);
+    this.imports[name] = jsImport(recipe);
+    this.importRecipes[name] = recipe;
     this.m.addFunctionImport(name, "weft", name, binaryen.createType(new Array<binaryen.Type>(n).fill(binaryen.f64)), binaryen.f64);
     return name;
   }
@@ -147,15 +150,3 @@ export class ModuleBuilder {
   }
 }
 
-
-/** Math functions lowered to a call of JavaScript's Math (or the interpreter's functions), in double precision. */
-export const floatUnary: Record<string, (x: number) => number> = {
-  exp: Math.exp, log: Math.log, log2: Math.log2, log10: Math.log10, log1p: Math.log1p, expm1: Math.expm1,
-  tanh: Math.tanh, sin: Math.sin, cos: Math.cos, tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
-  sinh: Math.sinh, cosh: Math.cosh, asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,
-  exp2: (x) => 2 ** x, exp10: (x) => 10 ** x, rsqrt: (x) => 1 / Math.sqrt(x), sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  erf,
-};
-export const floatBinary: Record<string, (x: number, y: number) => number> = {
-  pow: cpow, atan2: Math.atan2, hypot: Math.hypot, ldexp, fmod: (a, b) => a % b,
-};

@@ -8,11 +8,8 @@ import binaryen from "binaryen";
 import { int32, type DataType } from "../../ir/dtype.js";
 import type { Call } from "../../ir/expr.js";
 import type { Op } from "../../ir/op_registry.js";
-import { roundHalfEven } from "../../ir/float_format.js";
-import { clz, copysign, nextafterFn, popcount } from "../../tir/interp/math.js";
-import { normalizer } from "../../tir/interp/scalar_ops.js";
 import { type Ref, reprOf, wasmType } from "./wasm_types.js";
-import { floatUnary, floatBinary } from "./wasm_helpers.js";
+import { floatUnary, floatBinary } from "./wasm_js_imports.js";
 import { ExprCodegen, shortName } from "./wasm_expr.js";
 
 /** Calls of intrinsics (lane by lane). */
@@ -22,7 +19,7 @@ export abstract class IntrinsicCodegen extends ExprCodegen {
     const e = t.element();
     if (reprOf(e) === "f32") return this.m.f32.demote(d);
     if (e.isFloat() && e.bits === 64) return d;
-    return this.m.call(this.mb.importFn(normalizer(e), `norm_${e}`, 1), [d], binaryen.f64);
+    return this.m.call(this.mb.importFn(`norm:${e}`, 1), [d], binaryen.f64);
   }
 
   protected override call(c: Call, l: number): Ref {
@@ -47,7 +44,7 @@ export abstract class IntrinsicCodegen extends ExprCodegen {
         return this.fail("T.ret is only supported as a statement (T.evaluate(T.ret(x)))");
       case "fabs": {
         const x = this.sub(args[0]!, l);
-        return r === "f32" ? m.f32.abs(x) : r === "f64" && t.element().isFloat() ? m.f64.abs(x) : this.callJs((v) => normalizer(t)(Math.abs(v)), `abs_${t.element()}`, t, [x], t);
+        return r === "f32" ? m.f32.abs(x) : r === "f64" && t.element().isFloat() ? m.f64.abs(x) : this.callJs(`abs:${t.element()}`, t, [x], t);
       }
       case "sqrt": case "floor": case "ceil": case "trunc": case "round": case "nearbyint": {
         const x = this.sub(args[0]!, l);
@@ -76,17 +73,15 @@ export abstract class IntrinsicCodegen extends ExprCodegen {
         const x = this.sub(args[0]!, l);
         if (reprOf(at) === "i32" && at.bits === 32) return this.cast(int32, t, op === "popcount" ? m.i32.popcnt(x) : m.i32.clz(x));
         const bits = at.isBool() ? 1 : at.bits;
-        const g = op === "popcount" ? popcount : clz;
-        return this.callJs((v) => g(v, bits), `${op}${bits}`, at, [x], t);
+        return this.callJs(`${op}:${bits}`, at, [x], t);
       }
       case "copysign": {
         if (r === "f32") return m.f32.copysign(this.sub(args[0]!, l), this.sub(args[1]!, l));
         if (t.element().isFloat() && t.element().bits === 64) return m.f64.copysign(this.sub(args[0]!, l), this.sub(args[1]!, l));
-        return this.roundTo(t, m.call(this.mb.importFn(copysign, "copysign", 2), [this.toF64(args[0]!.dtype, this.sub(args[0]!, l)), this.toF64(args[1]!.dtype, this.sub(args[1]!, l))], binaryen.f64));
+        return this.roundTo(t, m.call(this.mb.importFn("copysign", 2), [this.toF64(args[0]!.dtype, this.sub(args[0]!, l)), this.toF64(args[1]!.dtype, this.sub(args[1]!, l))], binaryen.f64));
       }
       case "nextafter": {
-        const fn = nextafterFn(args[0]!.dtype);
-        return this.callJs(fn, `nextafter_${args[0]!.dtype.element()}`, args[0]!.dtype, [this.sub(args[0]!, l), this.sub(args[1]!, l)], t);
+        return this.callJs(`nextafter:${args[0]!.dtype.element()}`, args[0]!.dtype, [this.sub(args[0]!, l), this.sub(args[1]!, l)], t);
       }
       case "bitwise_and": case "bitwise_or": case "bitwise_xor": case "bitwise_not": case "shift_left": case "shift_right":
         return this.bitOp(op, c, l);
@@ -98,17 +93,15 @@ export abstract class IntrinsicCodegen extends ExprCodegen {
     if (op === "exp" && r === "f32" && args[0]!.dtype.element().isFloat() && args[0]!.dtype.bits === 32) {
       return m.call(this.mb.expF32(false), [this.sub(args[0]!, l)], binaryen.f32); // in wasm, not Math.exp
     }
-    const fu = floatUnary[op];
-    if (fu) {
+    if (floatUnary[op]) {
       const at = args[0]!.dtype;
-      return this.roundTo(t, m.call(this.mb.importFn(fu, op, 1), [this.toF64(at, this.sub(args[0]!, l))], binaryen.f64));
+      return this.roundTo(t, m.call(this.mb.importFn(`unary:${op}`, 1), [this.toF64(at, this.sub(args[0]!, l))], binaryen.f64));
     }
-    const fb = floatBinary[op];
-    if (fb) {
+    if (floatBinary[op]) {
       const a = this.toF64(args[0]!.dtype, this.sub(args[0]!, l)), b = this.toF64(args[1]!.dtype, this.sub(args[1]!, l));
-      return this.roundTo(t, m.call(this.mb.importFn(fb, op, 2), [a, b], binaryen.f64));
+      return this.roundTo(t, m.call(this.mb.importFn(`binary:${op}`, 2), [a, b], binaryen.f64));
     }
-    if (op === "round_half_even") return this.roundTo(t, m.call(this.mb.importFn(roundHalfEven, "rhe", 1), [this.toF64(args[0]!.dtype, this.sub(args[0]!, l))], binaryen.f64));
+    if (op === "round_half_even") return this.roundTo(t, m.call(this.mb.importFn("round_half_even", 1), [this.toF64(args[0]!.dtype, this.sub(args[0]!, l))], binaryen.f64));
     return this.fail(`operator ${(c.op as Op).name} is not supported by the wasm target`);
   }
 
@@ -117,21 +110,7 @@ export abstract class IntrinsicCodegen extends ExprCodegen {
     const t = c.args[0]!.dtype.element();
     const a = this.sub(c.args[0]!, l);
     const b = c.args.length > 1 ? this.sub(c.args[1]!, l) : undefined;
-    if (reprOf(t) !== "i32") {
-      const signed = t.isInt();
-      const wrap = (r: bigint): number => Number(signed ? BigInt.asIntN(64, r) : BigInt.asUintN(64, r));
-      const fns: Record<string, (x: number, y: number) => number> = {
-        bitwise_and: (x, y) => wrap(BigInt(x) & BigInt(y)),
-        bitwise_or: (x, y) => wrap(BigInt(x) | BigInt(y)),
-        bitwise_xor: (x, y) => wrap(BigInt(x) ^ BigInt(y)),
-        bitwise_not: (x) => wrap(~BigInt(x)),
-        shift_left: (x, y) => wrap(BigInt(x) << BigInt(y)),
-        shift_right: (x, y) => wrap(BigInt(x) >> BigInt(y)),
-      };
-      const key = `${op}_${t}`;
-      const fn = (this.bitFns[key] ??= fns[op]!);
-      return this.callJs(fn, key, t, b === undefined ? [a] : [a, b], t);
-    }
+    if (reprOf(t) !== "i32") return this.callJs(`bit:${op}:${t}`, t, b === undefined ? [a] : [a, b], t);
     switch (op) {
       case "bitwise_and": return this.normI32(t, m.i32.and(a, b!));
       case "bitwise_or": return this.normI32(t, m.i32.or(a, b!));
@@ -141,5 +120,4 @@ export abstract class IntrinsicCodegen extends ExprCodegen {
       default: return t.isInt() ? m.i32.shr_s(a, b!) : this.normI32(t, m.i32.shr_u(a, b!));
     }
   }
-  protected readonly bitFns: Record<string, (x: number, y: number) => number> = {};
 }

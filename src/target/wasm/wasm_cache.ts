@@ -1,0 +1,150 @@
+/**
+ * On-disk cache of wasm artifacts (Node only; in a browser every build generates).
+ *
+ * Key = sha256 of: the lowered module printed as TVMScript (print -> parse is structurally
+ * exact), the codegen options, the binaryen version and a fingerprint of the wasm code
+ * generator's own files, so a changed code generator never reuses an old binary. Layout
+ * (`$WEFT_CACHE_DIR`, else `~/.cache/weft`, subfolder `wasm/`): `K.wasm` and `K.json` (the key,
+ * the binary's sha256 and what the loader needs: functions, messages, memory layout, and the
+ * recipe of every JavaScript import). A hit needs a key file naming the same key and a binary
+ * with the recorded sha256; anything else is rebuilt. Artifacts whose imports have no recipe
+ * (functions that cannot be rebuilt from data) are not cached.
+ */
+import { dtypeOf } from "../../ir/dtype.js";
+import type { IRModule } from "../../ir/module.js";
+import { printScript } from "../../tir/script/index.js";
+import type { WasmCodegenOptions, WasmFunctionInfo, WasmModuleArtifact } from "./codegen_wasm.js";
+import { jsImport } from "./wasm_js_imports.js";
+
+type NodeDeps = {
+  fs: typeof import("node:fs");
+  path: typeof import("node:path");
+  os: typeof import("node:os");
+  crypto: typeof import("node:crypto");
+  url: typeof import("node:url");
+  module: { createRequire: (typeof import("node:module"))["createRequire"] };
+};
+
+let deps: NodeDeps | null | undefined;
+async function nodeDeps(): Promise<NodeDeps | null> {
+  if (deps !== undefined) return deps;
+  const g = globalThis as { process?: { versions?: { node?: string } } };
+  if (!g.process?.versions?.node) return (deps = null);
+  const [fs, path, os, crypto, url, module] = await Promise.all([
+    import("node:fs"), import("node:path"), import("node:os"), import("node:crypto"), import("node:url"), import("node:module"),
+  ]);
+  return (deps = { fs, path, os, crypto, url, module });
+}
+
+let fingerprint: string | undefined;
+/** sha256 over the files of this folder (the wasm code generator, compiled or source) and binaryen's version. */
+function codegenFingerprint(d: NodeDeps): string {
+  if (fingerprint) return fingerprint;
+  const h = d.crypto.createHash("sha256");
+  const dir = d.path.dirname(d.url.fileURLToPath(import.meta.url));
+  for (const f of d.fs.readdirSync(dir).sort()) {
+    if (!/\.(js|ts)$/.test(f) || f.endsWith(".d.ts")) continue;
+    h.update(f).update("\0").update(d.fs.readFileSync(d.path.join(dir, f))).update("\0");
+  }
+  try {
+    h.update(d.fs.readFileSync(d.module.createRequire(import.meta.url).resolve("binaryen/package.json")));
+  } catch {
+    h.update("binaryen ?");
+  }
+  return (fingerprint = h.digest("hex"));
+}
+
+interface KeyFile {
+  key: string;
+  binarySha256: string;
+  functions: unknown[];
+  messages: string[];
+  imports: Record<string, string>;
+  staticEnd: number;
+  shared: boolean;
+  maxPages: number;
+  ctl?: number;
+}
+
+export function defaultWasmCacheDir(d: NodeDeps): string {
+  const env = process.env["WEFT_CACHE_DIR"];
+  return d.path.join(env && env.length > 0 ? env : d.path.join(d.os.homedir(), ".cache", "weft"), "wasm");
+}
+
+/** The cache of one build: `get` a verified artifact or undefined, `put` a fresh one. */
+export interface WasmCache {
+  get(): WasmModuleArtifact | undefined;
+  put(a: WasmModuleArtifact): void;
+}
+
+/** Opens the cache entry of `mod` built with `opts`; undefined where there is no disk (browsers) or caching is off. */
+export async function openWasmCache(mod: IRModule, opts: WasmCodegenOptions, cacheDir?: string): Promise<WasmCache | undefined> {
+  const d = await nodeDeps();
+  if (!d || process.env["WEFT_WASM_CACHE"] === "0" || opts.emitText) return undefined;
+  const dir = cacheDir ?? defaultWasmCacheDir(d);
+  const sha = (x: string | Uint8Array): string => d.crypto.createHash("sha256").update(x).digest("hex");
+  let key: string;
+  try {
+    key = sha([printScript(mod), JSON.stringify(opts), codegenFingerprint(d)].join("\0"));
+  } catch {
+    return undefined; // no key (e.g. a node the printer cannot write): build without the cache
+  }
+  const bin = d.path.join(dir, `${key}.wasm`), kf = d.path.join(dir, `${key}.json`);
+  const writeAtomic = (p: string, data: string | Uint8Array): void => {
+    const tmp = `${p}.tmp-${process.pid}-${d.crypto.randomBytes(4).toString("hex")}`;
+    d.fs.writeFileSync(tmp, data);
+    d.fs.renameSync(tmp, p);
+  };
+  return {
+    get() {
+      try {
+        if (!d.fs.existsSync(bin) || !d.fs.existsSync(kf)) return undefined;
+        const k = JSON.parse(d.fs.readFileSync(kf, "utf8")) as KeyFile;
+        const binary = new Uint8Array(d.fs.readFileSync(bin));
+        if (k.key !== key || sha(binary) !== k.binarySha256) return undefined;
+        const imports: Record<string, (...a: number[]) => number> = {};
+        for (const [name, recipe] of Object.entries(k.imports)) imports[name] = jsImport(recipe);
+        return {
+          binary, imports, importRecipes: k.imports, messages: k.messages, staticEnd: k.staticEnd, shared: k.shared, maxPages: k.maxPages,
+          functions: k.functions.map(reviveInfo), fromCache: true, ...(k.ctl !== undefined ? { ctl: k.ctl } : {}),
+        };
+      } catch {
+        return undefined;
+      }
+    },
+    put(a) {
+      if (a.fromCache || Object.keys(a.imports).some((n) => !a.importRecipes[n])) return;
+      try {
+        d.fs.mkdirSync(dir, { recursive: true });
+        writeAtomic(bin, a.binary);
+        const k: KeyFile = {
+          key, binarySha256: sha(a.binary), functions: a.functions.map(infoJson), messages: [...a.messages], imports: { ...a.importRecipes },
+          staticEnd: a.staticEnd, shared: a.shared, maxPages: a.maxPages, ...(a.ctl !== undefined ? { ctl: a.ctl } : {}),
+        };
+        writeAtomic(kf, JSON.stringify(k));
+      } catch {
+        // A read-only or full disk only costs the next build its time.
+      }
+    },
+  };
+}
+
+function infoJson(f: WasmFunctionInfo): unknown {
+  return {
+    ...f,
+    params: f.params.map((p) => ({ ...p, dtype: p.dtype.toString() })),
+    symParams: f.symParams.map((s) => ({ ...s, dtype: s.dtype.toString() })),
+    ...(f.result ? { result: f.result.toString() } : {}),
+  };
+}
+
+function reviveInfo(x: unknown): WasmFunctionInfo {
+  const f = x as { name: string; exportName: string; params: { kind: string; dtype: string; written?: boolean }[]; symParams: { sym: number; dtype: string }[]; result?: string };
+  return {
+    name: f.name,
+    exportName: f.exportName,
+    params: f.params.map((p) => (p.kind === "buffer" ? { kind: "buffer", dtype: dtypeOf(p.dtype), written: !!p.written } : { kind: "scalar", dtype: dtypeOf(p.dtype) })),
+    symParams: f.symParams.map((s) => ({ sym: s.sym, dtype: dtypeOf(s.dtype) })),
+    ...(f.result ? { result: dtypeOf(f.result) } : {}),
+  };
+}
