@@ -37,14 +37,18 @@ async function nodeDeps(): Promise<NodeDeps | null> {
 }
 
 let fingerprint: string | undefined;
-/** sha256 over the files of this folder (the wasm code generator, compiled or source) and binaryen's version. */
+/** sha256 over the code generator's files (compiled or source) and binaryen's package.json. */
 function codegenFingerprint(d: NodeDeps): string {
   if (fingerprint) return fingerprint;
   const h = d.crypto.createHash("sha256");
   const dir = d.path.dirname(d.url.fileURLToPath(import.meta.url));
-  for (const f of d.fs.readdirSync(dir).sort()) {
-    if (!/\.(js|ts)$/.test(f) || f.endsWith(".d.ts")) continue;
-    h.update(f).update("\0").update(d.fs.readFileSync(d.path.join(dir, f))).update("\0");
+  // The code generator, and what it computes constants and import functions with.
+  for (const sub of [".", "../../tir/interp", "../../ir"]) {
+    const at = d.path.join(dir, sub);
+    for (const f of d.fs.readdirSync(at).sort()) {
+      if (!/\.(js|ts)$/.test(f) || f.endsWith(".d.ts")) continue;
+      h.update(`${sub}/${f}`).update("\0").update(d.fs.readFileSync(d.path.join(at, f))).update("\0");
+    }
   }
   try {
     h.update(d.fs.readFileSync(d.module.createRequire(import.meta.url).resolve("binaryen/package.json")));
