@@ -25,6 +25,7 @@ import { PrimFunc } from "../../tir/function.js";
 import { storageClass } from "../../tir/interp/host_array.js";
 import { primFuncSignature } from "../signature.js";
 import { registerTarget, type Target } from "../target.js";
+import { WasmLoopRewrites } from "./wasm_loops.js";
 import { WASM_ALIGN, generateWasm, reprOf, storageBytes, type WasmFunctionInfo, type WasmModuleArtifact } from "./codegen_wasm.js";
 
 const PAGE = 65536;
@@ -256,6 +257,6 @@ export async function buildWasmModule(mod: IRModule, target: Target, opts: WasmB
   return module;
 }
 
-registerTarget("wasm", { build: (mod, target) => buildWasmModule(mod, target) });
+registerTarget("wasm", { build: (mod, target) => buildWasmModule(mod, target), extraPasses: [WasmLoopRewrites] });
 
 export { storageBytes };
