@@ -115,7 +115,7 @@ describe("scheduled functions through lower -> wasm", () => {
     await compareWithInterpreter(f, args, { mod });
     const text = mod.getSource();
     expect(text).toContain("v128.load");
-    expect(text).toContain("f32x4.gt"); // maximum: a > b ? a : b, lane-wise
+    expect(text).toContain("f32x4.pmax"); // maximum: a > b ? a : b, lane-wise = pmax(b, a)
     expect(text).toContain("v128.store");
     if (process.env.WASM_SHOW) console.log(text);
   });
@@ -141,4 +141,61 @@ describe("default-scheduled matmul through wasm", () => {
       }
     });
   }
+});
+
+describe("default-scheduled float32 math operators through wasm (wasm_math.ts, wasm_loops.ts)", () => {
+  // Scaled inputs reach every branch of the wasm math (tanh beyond 0.625, erf beyond 1, exp far
+  // below 0). Compared with the interpreter on the unscheduled function (double-precision math
+  // rounded to float32): 1e-5 relative, as above.
+  const s = (x: Tensor, k: number) => topi.multiply(x, k);
+  const mathCases: { name: string; make: () => Tensor[] }[] = [
+    { name: "softmax 6x64 (last axis)", make: () => { const x = p([6, 64]); return [x, topi.softmax(s(x, 30))]; } },
+    { name: "log_softmax 4x48", make: () => { const x = p([4, 48]); return [x, topi.logSoftmax(s(x, 8))]; } },
+    { name: "layer_norm 8x96 with gamma / beta", make: () => { const x = p([8, 96]), g = p([96], "float32", "g"), b = p([96], "float32", "b"); return [x, g, b, topi.layerNorm(x, g, b)]; } },
+    { name: "gelu (erf form)", make: () => { const x = p([5, 40]); return [x, topi.gelu(s(x, 5))]; } },
+    { name: "gelu (tanh form)", make: () => { const x = p([5, 40]); return [x, topi.gelu(s(x, 5), "tanh")]; } },
+    { name: "sigmoid, tanh, silu, erf, exp, log", make: () => { const x = p([3, 36]); return [x, topi.sigmoid(s(x, 20)), topi.tanh(s(x, 4)), topi.silu(s(x, 10)), topi.erf(s(x, 4)), topi.exp(s(x, 80)), topi.log(topi.abs(s(x, 1e3)))]; } },
+  ];
+  for (const c of mathCases) {
+    it(`${c.name} equals the interpreter, with no call out to JavaScript`, async () => {
+      const { defaultSchedule } = await import("../../src/schedule/default/index.js");
+      const f = createPrimFunc(c.make());
+      const scheduled = defaultSchedule(f, "wasm").mod.functionList[0] as PrimFunc;
+      const args = randomArgs(scheduled, 11);
+      const mod = (await build(scheduled, "wasm -emit-text=true")) as WasmModule;
+      await compareWithInterpreter(f, args, { mod, tol: FLOAT_TOL });
+      expect(Object.keys(mod.artifact.imports)).toEqual([]);
+    });
+  }
+
+  it("softmax and layer_norm reductions accumulate in locals (no load / store at a static address)", async () => {
+    // Rows enough for a parallel row loop: the temporaries are then allocated per row.
+    const { defaultSchedule } = await import("../../src/schedule/default/index.js");
+    for (const make of [() => { const x = p([64, 8]); return [x, topi.softmax(x)]; }, () => { const x = p([64, 96]), g = p([96], "float32", "g"), b = p([96], "float32", "b"); return [x, g, b, topi.layerNorm(x, g, b)]; }]) {
+      const f = createPrimFunc(make());
+      const scheduled = defaultSchedule(f, "wasm").mod.functionList[0] as PrimFunc;
+      const mod = (await build(scheduled, "wasm -emit-text=true")) as WasmModule;
+      expect(mod.getSource()).not.toMatch(/\((v128|f32)\.(load|store)\s+\(i32\.const/);
+      await compareWithInterpreter(f, randomArgs(scheduled, 3), { mod, tol: FLOAT_TOL });
+    }
+  });
+
+  it("vector maximum / minimum keep the interpreter's NaN and signed-zero rules bit for bit", async () => {
+    const a = placeholder([16], "float32", "a"), b = placeholder([16], "float32", "b");
+    const f = createPrimFunc([a, b, topi.maximum(a, b), topi.minimum(a, b)]);
+    const sch = new Schedule(f);
+    for (const name of ["T_maximum", "T_minimum"]) {
+      const [i] = sch.getLoops(sch.getBlock(name));
+      sch.vectorize(sch.split(i!, [undefined, 4])[1]!);
+    }
+    const scheduled = sch.mod.functionList[0] as PrimFunc;
+    const args = randomArgs(scheduled, 5);
+    const va = [NaN, 1, NaN, -0, 0, -0, Infinity, -Infinity, 2, -2, NaN, 0, 1, 3, -1, 5];
+    const vb = [1, NaN, NaN, 0, -0, -0, 1, 1, -Infinity, Infinity, 0, NaN, 1, 2, -1, 6];
+    (args[0] as { data: Float32Array }).data.set(va);
+    (args[1] as { data: Float32Array }).data.set(vb);
+    const mod = (await build(scheduled, "wasm -emit-text=true")) as WasmModule;
+    expect(mod.getSource()).toContain("f32x4.pmax");
+    await compareWithInterpreter(lower(scheduled).functionList[0] as PrimFunc, args, { mod });
+  });
 });

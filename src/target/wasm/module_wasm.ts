@@ -28,6 +28,7 @@ import { primFuncSignature } from "../signature.js";
 import { registerTarget, type Target } from "../target.js";
 import { WasmThreadPool } from "./wasm_threads.js";
 import { openWasmCache } from "./wasm_cache.js";
+import { WasmLoopRewrites } from "./wasm_loops.js";
 import { WASM_ALIGN, generateWasm, reprOf, storageBytes, type WasmFunctionInfo, type WasmModuleArtifact } from "./codegen_wasm.js";
 
 const PAGE = 65536;
@@ -311,6 +312,6 @@ export async function buildWasmModule(mod: IRModule, target: Target, opts: WasmB
   return module;
 }
 
-registerTarget("wasm", { build: (mod, target) => buildWasmModule(mod, target) });
+registerTarget("wasm", { build: (mod, target) => buildWasmModule(mod, target), extraPasses: [WasmLoopRewrites] });
 
 export { storageBytes };

@@ -54,63 +54,6 @@ export class ModuleBuilder {
     return at;
   }
 
-  /**
-   * `__exp_f32x4 (v128) -> v128` or `__exp_f32 (f32) -> f32`: expf in wasm itself (a call out to
-   * JavaScript's Math.exp per lane costs ~100x more). x = n ln2 + r with |r| <= ln2/2 (n by
-   * the 1.5 * 2^23 rounding trick, ln2 split Cody-Waite style), exp(r) by a degree-6 polynomial
-   * (Cephes' expf coefficients), times 2^n built in the exponent bits as 2^(n/2) 2^(n - n/2) so
-   * that subnormal results are right. Relative error within ~2 ulp (1e-6 is what tests ask);
-   * x is clamped to [-104, 88.8] first: +inf -> inf, -inf -> 0, NaN stays NaN.
-   */
-  expF32(vector: boolean): string {
-    const fname = vector ? "__exp_f32x4" : "__exp_f32";
-    if (this.helpers.has(fname)) return fname;
-    this.helpers.add(fname);
-    const m = this.m;
-    const T = vector ? binaryen.v128 : binaryen.f32;
-    const X = 0, TT = 1, N = 2, R = 3, P = 4;
-    const get = (i: number, ty: binaryen.Type = T): Ref => m.local.get(i, ty);
-    const c = (v: number): Ref => (vector ? m.f32x4.splat(m.f32.const(v)) : m.f32.const(v));
-    const ci = (v: number): Ref => (vector ? m.i32x4.splat(m.i32.const(v)) : m.i32.const(v));
-    const f = vector ? m.f32x4 : m.f32;
-    const add = (a: Ref, b: Ref): Ref => f.add(a, b), sub = (a: Ref, b: Ref): Ref => f.sub(a, b), mul = (a: Ref, b: Ref): Ref => f.mul(a, b);
-    // Integer ops on the bits: i32x4 on a v128, i32 on the reinterpreted f32.
-    const NT = vector ? binaryen.v128 : binaryen.i32;
-    const bits = (x: Ref): Ref => (vector ? x : m.i32.reinterpret(x));
-    const fromBits = (x: Ref): Ref => (vector ? x : m.f32.reinterpret(x));
-    const isub = (a: Ref, b: Ref): Ref => (vector ? m.i32x4.sub(a, b) : m.i32.sub(a, b));
-    const iadd = (a: Ref, b: Ref): Ref => (vector ? m.i32x4.add(a, b) : m.i32.add(a, b));
-    const ishr = (a: Ref, k: number): Ref => (vector ? m.i32x4.shr_s(a, m.i32.const(k)) : m.i32.shr_s(a, m.i32.const(k)));
-    const ishl = (a: Ref, k: number): Ref => (vector ? m.i32x4.shl(a, m.i32.const(k)) : m.i32.shl(a, m.i32.const(k)));
-    // x > hi ? hi : x (a NaN compares false and stays).
-    const clamp = (cmp: "gt" | "lt", lim: number): Ref =>
-      vector
-        ? m.v128.bitselect(c(lim), get(X), cmp === "gt" ? m.f32x4.gt(get(X), c(lim)) : m.f32x4.lt(get(X), c(lim)))
-        : m.select(cmp === "gt" ? m.f32.gt(get(X), c(lim)) : m.f32.lt(get(X), c(lim)), c(lim), get(X));
-    const MAGIC = 12582912; // 1.5 * 2^23
-    const scale = (n: Ref): Ref => fromBits(ishl(iadd(n, ci(127)), 23));
-    let poly = add(mul(c(1.98756915e-4), get(R)), c(1.3981999507e-3));
-    for (const k of [8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) poly = add(mul(poly, get(R)), c(k));
-    const body = m.block(null, [
-      m.local.set(X, clamp("gt", 88.8)),
-      m.local.set(X, clamp("lt", -104)),
-      m.local.set(TT, add(mul(get(X), c(1.4426950408889634)), c(MAGIC))),
-      m.local.set(N, isub(bits(get(TT)), ci(0x4b400000))),
-      m.local.set(TT, sub(get(TT), c(MAGIC))), // n as a float
-      m.local.set(R, sub(get(X), mul(get(TT), c(0.693359375)))),
-      m.local.set(R, sub(get(R), mul(get(TT), c(-2.12194440e-4)))),
-      m.local.set(P, poly),
-      m.local.set(P, add(add(mul(get(P), mul(get(R), get(R))), get(R)), c(1))),
-      // p * 2^(n >> 1) * 2^(n - (n >> 1))
-      mul(
-        mul(get(P), scale(ishr(get(N, NT), 1))),
-        scale(isub(get(N, NT), ishr(get(N, NT), 1))),
-      ),
-    ], T);
-    m.addFunction(fname, binaryen.createType([T]), T, [T, NT, T, T], body);
-    return fname;
-  }
-
   /** Integer division helpers on i32 that never trap (b = 0 gives 0, INT_MIN / -1 wraps). */
   helper(name: "divs" | "rems" | "fdivs" | "fmods" | "divu" | "remu"): string {
     const fname = `__${name}`;

@@ -1,8 +1,9 @@
 /**
  * Calls of TIR intrinsics in the wasm target: if_then_else / likely / assume, the float
  * operations wasm has instructions for (sqrt, floor, fabs, copysign, ...), transcendental
- * functions (JavaScript's Math or the interpreter's erf / pow in double precision, rounded to
- * the dtype), isnan / isinf / popcount / clz / nextafter, and bitwise operations.
+ * functions (float32 exp / log / log2 / log10 / tanh / sigmoid / erf in wasm, wasm_math.ts;
+ * the others, and every other dtype, JavaScript's Math or the interpreter's erf / pow in double
+ * precision, rounded to the dtype), isnan / isinf / popcount / clz / nextafter, and bitwise operations.
  */
 import binaryen from "binaryen";
 import { int32, type DataType } from "../../ir/dtype.js";
@@ -11,6 +12,7 @@ import type { Op } from "../../ir/op_registry.js";
 import { type Ref, reprOf, wasmType } from "./wasm_types.js";
 import { floatUnary, floatBinary } from "./wasm_js_imports.js";
 import { ExprCodegen, shortName } from "./wasm_expr.js";
+import { F32_MATH, type F32MathFn, f32MathFunction } from "./wasm_math.js";
 
 /** Calls of intrinsics (lane by lane). */
 export abstract class IntrinsicCodegen extends ExprCodegen {
@@ -90,8 +92,9 @@ export abstract class IntrinsicCodegen extends ExprCodegen {
       default:
         break;
     }
-    if (op === "exp" && r === "f32" && args[0]!.dtype.element().isFloat() && args[0]!.dtype.bits === 32) {
-      return m.call(this.mb.expF32(false), [this.sub(args[0]!, l)], binaryen.f32); // in wasm, not Math.exp
+    if (F32_MATH.has(op) && r === "f32" && reprOf(args[0]!.dtype) === "f32") {
+      // float32 exp / log / tanh / sigmoid / erf in wasm (wasm_math.ts), not JavaScript's Math
+      return m.call(f32MathFunction(m, op as F32MathFn), [this.sub(args[0]!, l)], binaryen.f32);
     }
     if (floatUnary[op]) {
       const at = args[0]!.dtype;

@@ -1,7 +1,8 @@
 /**
  * SIMD128 lowering of the wasm target: vector expressions on float32 / int32 (and bool masks)
  * whose lanes are a multiple of 4 are computed as f32x4 / i32x4 chunks, with v128 loads and
- * stores for unit-stride ramps; lanes SIMD cannot compute are gathered one by one.
+ * stores for unit-stride ramps; lanes SIMD cannot compute are gathered one by one. float32
+ * exp / log / tanh / sigmoid / erf are computed inline on f32x4 (wasm_math.ts).
  */
 import binaryen from "binaryen";
 import type { Buffer } from "../../ir/buffer.js";
@@ -12,6 +13,10 @@ import type { Op } from "../../ir/op_registry.js";
 import { type Ref, reprOf, simdElem } from "./wasm_types.js";
 import { hasLoad, shortName } from "./wasm_expr.js";
 import { IntrinsicCodegen } from "./wasm_intrinsics.js";
+import { F32_MATH, type F32MathFn, f32x4MathInline } from "./wasm_math.js";
+
+/** float32 unary ops with an f32x4 instruction. */
+const SIMD_UNARY = new Set(["sqrt", "floor", "ceil", "trunc", "fabs", "round", "nearbyint"]);
 
 /** Vector expressions as v128 chunks of 4 lanes. */
 export abstract class SimdCodegen extends IntrinsicCodegen {
@@ -92,7 +97,7 @@ export abstract class SimdCodegen extends IntrinsicCodegen {
         const c = e as Call;
         if (c.op.kind !== "Op") return false;
         const op = shortName(c.op as Op);
-        if (k === "f32" && ["sqrt", "floor", "ceil", "trunc", "fabs", "round", "nearbyint", "exp"].includes(op)) return sub(c.args[0]!);
+        if (k === "f32" && (SIMD_UNARY.has(op) || F32_MATH.has(op)) && simdElem(c.args[0]!.dtype) === "f32") return sub(c.args[0]!);
         // Eager bitselect only when no branch loads (a guarded load may be out of range); else lazy lanes.
         if (op === "if_then_else" && k !== "mask" && !hasLoad(c.args[1]!) && !hasLoad(c.args[2]!)) return sub(c.args[0]!) && sub(c.args[1]!) && sub(c.args[2]!);
         return true; // gathered
@@ -169,13 +174,10 @@ export abstract class SimdCodegen extends IntrinsicCodegen {
         const b = e as BinaryOp;
         const a = this.vexpr(b.a, c), y = this.vexpr(b.b, c);
         if (e.kind === "Min" || e.kind === "Max") {
-          // a < b ? a : b (and a > b ? a : b), lane-wise, as the interpreter computes it.
-          const ta = this.newLocal(binaryen.v128), tb = this.newLocal(binaryen.v128);
-          this.pre!.push(m.local.set(ta, a), m.local.set(tb, y));
-          const A = (): Ref => this.get(ta), B = (): Ref => this.get(tb);
-          if (k === "i32") return e.kind === "Min" ? m.i32x4.min_s(A(), B()) : m.i32x4.max_s(A(), B());
-          const mask = e.kind === "Min" ? m.f32x4.lt(A(), B()) : m.f32x4.gt(A(), B());
-          return m.v128.bitselect(A(), B(), mask);
+          if (k === "i32") return e.kind === "Min" ? m.i32x4.min_s(a, y) : m.i32x4.max_s(a, y);
+          // a < b ? a : b (and a > b ? a : b), lane-wise, as the interpreter computes it: that is
+          // pmin(b, a) = (a < b ? a : b) (pmax likewise), one minps / maxps in V8.
+          return e.kind === "Min" ? m.f32x4.pmin(y, a) : m.f32x4.pmax(y, a);
         }
         const ops = k === "f32" ? m.f32x4 : m.i32x4;
         switch (e.kind) {
@@ -211,13 +213,13 @@ export abstract class SimdCodegen extends IntrinsicCodegen {
         const call = e as Call;
         const op = shortName(call.op as Op);
         const eagerIf = op === "if_then_else" && !hasLoad(call.args[1]!) && !hasLoad(call.args[2]!);
-        if (!(k === "f32" && ["sqrt", "floor", "ceil", "trunc", "fabs", "round", "nearbyint", "exp"].includes(op)) && !eagerIf) return this.gather(e, c);
+        if (!(k === "f32" && (SIMD_UNARY.has(op) || F32_MATH.has(op)) && simdElem(call.args[0]!.dtype) === "f32") && !eagerIf) return this.gather(e, c);
         if (op === "if_then_else") {
           return m.v128.bitselect(this.vexpr(call.args[1]!, c), this.vexpr(call.args[2]!, c), this.vmask(call.args[0]!, c));
         }
         const x = this.vexpr(call.args[0]!, c);
+        if (F32_MATH.has(op)) return f32x4MathInline(m, op as F32MathFn, x, (t) => this.newLocal(t));
         switch (op) {
-          case "exp": return m.call(this.mb.expF32(true), [x], binaryen.v128);
           case "sqrt": return m.f32x4.sqrt(x);
           case "floor": return m.f32x4.floor(x);
           case "ceil": return m.f32x4.ceil(x);

@@ -91,7 +91,7 @@ export abstract class StmtCodegen extends SimdCodegen {
         return this.allocate(s as Allocate);
       case "DeclBuffer": {
         const d = s as DeclBuffer;
-        if (!this.bufAddr.has(d.buffer.data)) this.fail(`DeclBuffer ${d.buffer.name}: its data var ${d.buffer.data.name} is not defined here`);
+        if (!this.bufAddr.has(d.buffer.data) && !this.regBufs.has(d.buffer.data)) this.fail(`DeclBuffer ${d.buffer.name}: its data var ${d.buffer.data.name} is not defined here`);
         return this.stmt(d.body);
       }
       case "Block":
@@ -212,8 +212,8 @@ export abstract class StmtCodegen extends SimdCodegen {
   }
 
   /**
-   * Whether the allocation can live in v128 locals: float32 / int32, constant size (a multiple of
-   * 4, at most REG_MAX elements), and every use of its data var in `a.body` a load or store at
+   * Whether the allocation can live in v128 locals: float32 / int32, constant size (at most
+   * REG_MAX elements), and every use of its data var in `a.body` a load or store at
    * one constant index or a unit-stride constant ramp inside the allocation, without predicate.
    */
   protected promotable(a: Allocate): "f32" | "i32" | undefined {
@@ -221,7 +221,7 @@ export abstract class StmtCodegen extends SimdCodegen {
     const k = simdElem(a.dtype);
     if (k !== "f32" && k !== "i32") return undefined;
     const n = a.extents.reduce((acc, e) => acc * (e as IntImm).value, 1);
-    if (n < 4 || n % 4 !== 0 || n > REG_MAX) return undefined;
+    if (n > REG_MAX) return undefined;
     const v = a.bufferVar;
     const okIndex = (idx: PrimExpr): boolean => {
       if (idx.kind === "IntImm") {
@@ -278,7 +278,7 @@ export abstract class StmtCodegen extends SimdCodegen {
     const rk = this.promotable(a);
     if (rk) {
       const n = a.extents.reduce((acc, e) => acc * (e as IntImm).value, 1);
-      const locals = Array.from({ length: n / 4 }, () => this.newLocal(binaryen.v128));
+      const locals = Array.from({ length: Math.ceil(n / 4) }, () => this.newLocal(binaryen.v128));
       this.regBufs.set(a.bufferVar, { locals, k: rk });
       const zero = new Uint8Array(16);
       return m.block(null, [...locals.map((l) => m.local.set(l, m.v128.const(zero))), this.stmt(a.body)]);
