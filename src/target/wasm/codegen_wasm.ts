@@ -22,8 +22,10 @@
  * Semantics follow the interpreter bit for bit: int32 wraps, floor division / modulo round
  * toward minus infinity, float32 arithmetic is done in f32 (correctly rounded, like
  * Math.fround of the double result), min/max are `a < b ? a : b`, float -> int casts truncate
- * and wrap like `x | 0` (NaN / inf give 0), transcendental functions call JavaScript's Math (or
- * the interpreter's erf / pow) in double precision and round to the dtype. Division by zero gives
+ * and wrap like `x | 0` (NaN / inf give 0). float32 exp / log / log2 / log10 / tanh / sigmoid /
+ * erf run in wasm itself (wasm_math.ts, within 3 ulp); other transcendental functions and other
+ * dtypes call JavaScript's Math (or the interpreter's functions) in double precision and round to
+ * the dtype (wasm_js_imports.ts). Division by zero gives
  * 0 instead of trapping. Vector expressions on float32 / int32 whose lanes are a multiple of 4 use
  * SIMD128 (f32x4 / i32x4, v128 loads and stores for unit-stride ramps), chunk by chunk; every
  * other vector shape is expanded lane by lane. With a shared memory, parallel loops run on worker
