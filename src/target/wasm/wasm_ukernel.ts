@@ -130,8 +130,9 @@ export function fmaUkernelFunction(mb: ModuleBuilder, spec: FmaUkernelSpec): str
       body.push(m.local.set(acc[i]![j]!, load(p, off + j * W * 4)));
     }
   }
-  // One k per iteration: binaryen would sink each accumulator's chain across unrolled steps,
-  // hoisting their loads and keeping every step's B vectors live (spills); V8 peels the loop.
+  // One k per iteration. Unrolled by hand, binaryen sinks each accumulator's chain across the
+  // steps and hoists their loads, keeping every step's B vectors live (spills); unrolling with
+  // each chain kept together measured slower too. V8 peels the loop itself.
   const step: Ref[] = [];
   for (let j = 0; j < cols; j++) step.push(m.local.set(bv[j]!, load(get(pb), j * W * 4)));
   for (let i = 0; i < M; i++) {
@@ -189,7 +190,8 @@ export function ukernelCall(env: UkernelCallEnv, call: Call): Ref | undefined {
     if (!base) env.fail(`${name}: argument ${what} must be the data of a buffer defined here`);
     return m.i32.add(base, m.i32.shl(env.i32(off), m.i32.const(2)));
   };
-  const known = (e: PrimExpr): number | undefined => (e.kind === "IntImm" ? (e as IntImm).value : undefined);
+  // Constants become load offsets, which are unsigned: a negative one stays a run-time value.
+  const known = (e: PrimExpr): number | undefined => (e.kind === "IntImm" && (e as IntImm).value >= 0 ? (e as IntImm).value : undefined);
   const f = fmaUkernelFunction(env.mb, {
     ...tile, ldc: known(a[2]!), lda: known(a[5]!), ldb: known(a[8]!), K: known(a[9]!),
     simd: env.simd, relaxed: relaxedSimdEnabled(),
