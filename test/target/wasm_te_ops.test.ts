@@ -122,15 +122,16 @@ describe("scheduled functions through lower -> wasm", () => {
 });
 
 describe("default-scheduled matmul through wasm", () => {
-  // The wasm default schedule computes an MR x NR register tile of C per k loop; the codegen
-  // keeps that small constant-index accumulator allocation in v128 locals (not linear memory).
+  // The generic matmul rule (ukernel: false; the micro-kernel path is wasm_ukernel.test.ts)
+  // computes an MR x NR register tile of C per k loop; the codegen keeps that small
+  // constant-index accumulator allocation in v128 locals (not linear memory).
   const cases: [number, number, number][] = [[96, 64, 128], [37, 29, 19], [5, 12, 7]];
   for (const [M, N, K] of cases) {
     it(`matmul ${M}x${N}x${K} equals the interpreter`, async () => {
       const { defaultSchedule } = await import("../../src/schedule/default/index.js");
       const a = placeholder([M, K], "float32", "A"), b = placeholder([K, N], "float32", "B");
       const f = createPrimFunc([a, b, topi.matmul(a, b)]);
-      const scheduled = defaultSchedule(f, "wasm").mod.functionList[0] as PrimFunc;
+      const scheduled = defaultSchedule(f, "wasm", { ukernel: false }).mod.functionList[0] as PrimFunc;
       const args = randomArgs(scheduled, 7);
       const mod = (await build(scheduled, "wasm -emit-text=true")) as WasmModule;
       await compareWithInterpreter(f, args, { mod, tol: FLOAT_TOL });

@@ -6,7 +6,7 @@
  * 1. inline: injective producers are computed inline into their consumers (bias+relu
  *    epilogues, elementwise chains), except producers with calls (exp, if_then_else) that
  *    feed several consumers or a reduction (softmax's exp, conv's padding stay);
- * 2. matmul-like blocks: on "c", fp32 matmuls whose shapes divide get B packing + k blocking +
+ * 2. matmul-like blocks: on "c" and "wasm", fp32 matmuls whose shapes divide get B packing + k blocking +
  *    the extern register-tiled micro-kernel (matmul_ukernel.ts); otherwise 2-level tiling + register tile written through the epilogue or a
  *    "global" cache, vector inner axis, parallel outer axes, auto-unroll, init decomposed;
  *    conv-like blocks: vectorized ow / channel, tiled output channel, cache write, parallel;
@@ -39,7 +39,7 @@ export interface DefaultScheduleOptions {
   /** `pragma_auto_unroll_max_step` on tiled reductions (default 64; 0: none). */
   unrollMaxStep?: number;
   /**
-   * On "c": schedule float32 matmuls whose shapes divide with B packing and the extern
+   * On "c" and "wasm": schedule float32 matmuls whose shapes divide with B packing and the extern
    * register-tiled micro-kernel (matmul_ukernel.ts; default true).
    */
   ukernel?: boolean;
@@ -98,7 +98,8 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
     minParallelWork: opts.minParallelWork ?? 4096,
     unrollMaxStep: opts.unrollMaxStep ?? 64,
   };
-  const useUkernel = (opts.ukernel ?? true) && targetKind(target) === "c";
+  const kind = targetKind(target);
+  const useUkernel = (opts.ukernel ?? true) && (kind === "c" || kind === "wasm");
   const d = new Driver(new Schedule(func), opts.strict ?? false);
   const outputs = new Set<Buffer>(func.bufferMap.values());
   const writesOutput = (name: string) => d.sch.get(d.sch.getBlock(name)).writes.some((w) => outputs.has(w.buffer));
@@ -129,7 +130,7 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
     if (an.kind === "matmul") {
       const epi = matmulEpilogue(d, name, kinds, outputs);
       let r: { ok: boolean; value?: string | undefined } = { ok: false };
-      if (useUkernel) r = d.attempt("matmul-ukernel", name, (s) => ruleMatmulUkernel(s, name, cfg, epi));
+      if (useUkernel) r = d.attempt("matmul-ukernel", name, (s) => ruleMatmulUkernel(s, name, cfg, epi, kind));
       if (!r.ok) r = d.attempt("matmul", name, (s) => ruleMatmul(s, name, cfg, epi));
       if (r.ok) {
         done.add(name);

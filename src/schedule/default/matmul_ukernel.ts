@@ -1,8 +1,9 @@
 /**
- * The fp32 matmul rule of the `c` target: the BLIS structure with weft's register-tiled
- * micro-kernel (`weft_fma_f32_<MR>x<NR>_k<KC>_extern`, src/schedule/intrinsics/cpu.ts, C source
- * in src/target/c/ukernels.ts: the MR x NR tile of C in vector registers, one FMA per row
- * and vector of NR per k).
+ * The fp32 matmul rule of the `c` and `wasm` targets: the BLIS structure with weft's
+ * register-tiled micro-kernel (`weft_fma_f32_<MR>x<NR>_k<KC>_extern`,
+ * src/schedule/intrinsics/cpu.ts; C source in src/target/c/ukernels.ts, wasm emitted by
+ * src/target/wasm/wasm_ukernel.ts: the MR x NR tile of C in vector registers, one FMA per row
+ * and vector of NR per k). The tile shape is per target (`ukernelTiling`).
  *
  * - B is packed once (a "global" cache read in the layout [.., N / NR, K, NR]), so the
  *   micro-kernel reads one contiguous NR-float row per k (no 4 KiB-strided columns); the
@@ -10,7 +11,7 @@
  * - i -> [i0, i1, MR], j -> [j0, j1, NR], k -> [k0, KC]; order
  *   (batch, i0, j0, k0, i1, j1, MR, NR, KC): a (MR * i1) x (NR * j1) tile of C per parallel
  *   task, the KC-deep slices of A (MR rows) and of the packed B panel reused from L1/L2;
- * - (batch, i0, j0) fused and parallel (OpenMP); the init decomposed out of k0 (vectorized);
+ * - (batch, i0, j0) fused and parallel (OpenMP on c, the worker pool on wasm); the init decomposed out of k0 (vectorized);
  *   the elementwise epilogue (bias, relu) computed per tile after the reduction;
  * - the (MR, NR, KC) tile tensorized with the extern micro-kernel.
  *
@@ -41,12 +42,24 @@ export interface UkernelTiling {
   kc: number;
 }
 
+/**
+ * wasm tiles (MR, NR), most preferred first. V8 maps v128 locals to the 16 xmm registers of
+ * x86-64 (one kept as scratch): MR * NR / 4 accumulators + NR / 4 B vectors + the splatted A
+ * value (+ the product, without FMA) stay within 15. 4x8 measured fastest; 6x8 spills without
+ * FMA. Smaller tiles (fewer than 4 accumulators) are left to the generic rule.
+ */
+const WASM_TILES: readonly (readonly [number, number])[] = [[4, 8], [6, 8], [2, 16], [3, 12], [4, 4], [2, 8]];
+
 /** The micro-kernel tile for an I x J x K matmul, undefined when the shapes do not divide. */
-export function ukernelTiling(I: number, J: number, K: number, lanes: number): UkernelTiling | undefined {
-  const nr = [lanes * 2, lanes].find((n) => n >= 4 && J % n === 0);
-  if (nr === undefined) return undefined;
-  const mr = MR_PREFS.find((m) => I % m === 0 && (m * nr) / lanes <= 24);
-  if (mr === undefined) return undefined;
+export function ukernelTiling(I: number, J: number, K: number, lanes: number, kind = "c"): UkernelTiling | undefined {
+  let mr: number | undefined, nr: number | undefined;
+  if (kind === "wasm") {
+    [mr, nr] = WASM_TILES.find(([m, n]) => I % m === 0 && J % n === 0) ?? [];
+  } else {
+    nr = [lanes * 2, lanes].find((n) => n >= 4 && J % n === 0);
+    if (nr !== undefined) mr = MR_PREFS.find((m) => I % m === 0 && (m * nr!) / lanes <= 24);
+  }
+  if (mr === undefined || nr === undefined) return undefined;
   let kc = K <= KC_MAX * 2 ? K : largestDivisorAtMost(K, KC_MAX);
   if (kc < 32) kc = K;
   return { mr, nr, kc };
@@ -62,10 +75,11 @@ function vectorizeLast(sch: Schedule, block: BlockRV, lanes: number): void {
   if (!last) return;
   const e = constExtent(sch, last);
   if (e % lanes !== 0) return;
-  sch.vectorize(e > lanes * 2 ? sch.split(last, [undefined, lanes * 2])[1]! : last);
+  const w = e <= lanes * 2 ? e : e % (lanes * 2) === 0 ? lanes * 2 : lanes; // e.g. NR = 12 on wasm: by 4
+  sch.vectorize(w === e ? last : sch.split(last, [undefined, w])[1]!);
 }
 
-export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, epilogue?: string): string | undefined {
+export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, epilogue?: string, kind = "c"): string | undefined {
   const b = sch.getBlock(name);
   const blk = sch.get(b);
   const loops = sch.getLoops(b);
@@ -96,7 +110,7 @@ export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, 
   skipUnless(bRead >= 0, "B is not among the block's reads");
 
   const I = constExtent(sch, i), J = constExtent(sch, j), K = constExtent(sch, k);
-  const tiling = ukernelTiling(I, J, K, cfg.lanes);
+  const tiling = ukernelTiling(I, J, K, cfg.lanes, kind);
   skipUnless(tiling !== undefined, `no micro-kernel tile divides ${I}x${J}`);
   const { mr, nr, kc } = tiling;
   const i1 = largestDivisorAtMost(I / mr, Math.max(1, Math.floor(TILE_I / mr)));

@@ -162,6 +162,8 @@ class FunctionCodegen extends ParallelCodegen {
           if (v.kind === "Call" && (v as Call).op.kind === "Op" && shortName((v as Call).op as Op) === "ret") {
             this.resultDtype ??= (v as Call).args[0]!.dtype;
           }
+          // An extern micro-kernel (wasm_ukernel.ts) may write through any buffer it is passed.
+          if (v.kind === "Call") for (const a of (v as Call).args) if (a.kind === "Var" && a.dtype.isHandle()) this.written.add(a as Var);
           return;
         }
         case "BufferStore": this.written.add((x as BufferStore).buffer.data); return;

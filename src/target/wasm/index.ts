@@ -1,2 +1,3 @@
 export * from "./codegen_wasm.js";
 export * from "./module_wasm.js";
+export * from "./wasm_features.js";

@@ -7,12 +7,13 @@
  */
 import binaryen from "binaryen";
 import { int32, type DataType } from "../../ir/dtype.js";
-import type { Call } from "../../ir/expr.js";
+import type { Call, Var } from "../../ir/expr.js";
 import type { Op } from "../../ir/op_registry.js";
 import { type Ref, reprOf, wasmType } from "./wasm_types.js";
 import { floatUnary, floatBinary } from "./wasm_js_imports.js";
 import { ExprCodegen, shortName } from "./wasm_expr.js";
 import { F32_MATH, type F32MathFn, f32MathFunction } from "./wasm_math.js";
+import { type UkernelCallEnv, ukernelCall } from "./wasm_ukernel.js";
 
 /** Calls of intrinsics (lane by lane). */
 export abstract class IntrinsicCodegen extends ExprCodegen {
@@ -87,8 +88,11 @@ export abstract class IntrinsicCodegen extends ExprCodegen {
       }
       case "bitwise_and": case "bitwise_or": case "bitwise_xor": case "bitwise_not": case "shift_left": case "shift_right":
         return this.bitOp(op, c, l);
-      case "call_extern": case "call_pure_extern":
-        this.fail(`cannot run extern function ${args[0]?.kind === "StringImm" ? (args[0] as unknown as { value: string }).value : "?"} in the wasm target`);
+      case "call_extern": case "call_pure_extern": {
+        const uk = ukernelCall(this.ukernelEnv(), c);
+        if (uk !== undefined) return uk;
+        this.fail(`cannot run extern function ${args[0]?.kind === "StringImm" ? (args[0] as unknown as { value: string }).value : "?"} in the wasm target (it defines weft_ukernel_fma_f32_<M>x<N> only)`);
+      }
       default:
         break;
     }
@@ -106,6 +110,20 @@ export abstract class IntrinsicCodegen extends ExprCodegen {
     }
     if (op === "round_half_even") return this.roundTo(t, m.call(this.mb.importFn("round_half_even", 1), [this.toF64(args[0]!.dtype, this.sub(args[0]!, l))], binaryen.f64));
     return this.fail(`operator ${(c.op as Op).name} is not supported by the wasm target`);
+  }
+
+  /** What the micro-kernels (wasm_ukernel.ts) need from this function: buffer addresses, i32 scalars. */
+  protected ukernelEnv(): UkernelCallEnv {
+    return {
+      mb: this.mb,
+      simd: this.simd,
+      handle: (h) => {
+        const i = h.kind === "Var" ? this.bufAddr.get(h as Var) : undefined;
+        return i === undefined ? undefined : this.get(i);
+      },
+      i32: (e) => this.toI32(this.scalar(e, "argument of a micro-kernel"), e.dtype),
+      fail: (msg) => this.fail(msg),
+    };
   }
 
   protected bitOp(op: string, c: Call, l: number): Ref {
