@@ -2,7 +2,7 @@
  * On-disk cache of wasm artifacts (Node only; in a browser every build generates).
  *
  * Key = sha256 of: the lowered module printed as TVMScript (print -> parse is structurally
- * exact), the codegen options, the binaryen version and a fingerprint of the wasm code
+ * exact), the codegen options (relaxed SIMD included), the binaryen version and a fingerprint of the wasm code
  * generator's own files, so a changed code generator never reuses an old binary. Layout
  * (`$WEFT_CACHE_DIR`, else `~/.cache/weft`, subfolder `wasm/`): `K.wasm` and `K.json` (the key,
  * the binary's sha256 and what the loader needs: functions, messages, memory layout, and the
@@ -15,6 +15,7 @@ import type { IRModule } from "../../ir/module.js";
 import { printScript } from "../../tir/script/index.js";
 import type { WasmCodegenOptions, WasmFunctionInfo, WasmModuleArtifact } from "./codegen_wasm.js";
 import { jsImport } from "./wasm_js_imports.js";
+import { relaxedSimdEnabled } from "./wasm_features.js";
 
 type NodeDeps = {
   fs: typeof import("node:fs");
@@ -89,7 +90,9 @@ export async function openWasmCache(mod: IRModule, opts: WasmCodegenOptions, cac
   const sha = (x: string | Uint8Array): string => d.crypto.createHash("sha256").update(x).digest("hex");
   let key: string;
   try {
-    key = sha([printScript(mod), JSON.stringify(opts), codegenFingerprint(d)].join("\0"));
+    // Relaxed SIMD is a process-wide choice (wasm_features.ts) that changes the binary.
+    const all = { ...opts, relaxedSimd: relaxedSimdEnabled() };
+    key = sha([printScript(mod), JSON.stringify(all), codegenFingerprint(d)].join("\0"));
   } catch {
     return undefined; // no key (e.g. a node the printer cannot write): build without the cache
   }
