@@ -27,6 +27,7 @@ import { ScheduleError } from "../error.js";
 import { Schedule } from "../schedule.js";
 import "../primitives/index.js";
 import { analyzeBlock, loadsOf, type BlockAnalysis } from "./block_kind.js";
+import { ruleConvPacked } from "./conv_packed.js";
 import { ruleMatmulUkernel } from "./matmul_ukernel.js";
 import { debugEnabled, ruleConv, ruleElementwise, ruleMatmul, ruleReduction, ruleRowGroup, type RuleConfig } from "./rules.js";
 import { RuleSkip, defaultLanes, isAlone, iterVarOfLoop, targetKind, type TargetLike } from "./util.js";
@@ -139,7 +140,7 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
         }
       }
     } else if (an.kind === "conv") {
-      if (d.attempt("conv", name, (s) => ruleConv(s, name, an, cfg)).ok) done.add(name);
+      if (d.attempt("conv-packed", name, (s) => ruleConvPacked(s, name, an, cfg)).ok || d.attempt("conv", name, (s) => ruleConv(s, name, an, cfg)).ok) done.add(name);
     }
   }
 
