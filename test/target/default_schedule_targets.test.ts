@@ -47,6 +47,13 @@ const cases: Case[] = [
   { name: "dense with bias", make: () => { const d = p([4, 16], "float32", "d"), w = p([8, 16], "float32", "w"), b = p([8], "float32", "b"); return [d, w, b, topi.dense(d, w, b)]; } },
   { name: "conv2d NCHW, pad 1, stride 2", make: () => { const x = p([1, 3, 9, 9], "float32", "x"), w = p([4, 3, 3, 3], "float32", "w"); return [x, w, topi.conv2d(x, w, { padding: 1, strides: 2 })]; } },
   { name: "conv2d NHWC, dilation 2", make: () => { const x = p([1, 8, 8, 4], "float32", "x"), w = p([3, 3, 4, 2], "float32", "w"); return [x, w, topi.conv2d(x, w, { dataLayout: "NHWC", dilation: 2 })]; } },
+  // Register-tiled conv with packed weights (src/schedule/default/conv_packed.ts) on c and wasm, and its fallbacks.
+  { name: "conv2d NCHW 3x3 pad 1, 32 filters (the benchmark's structure, scaled down)", make: () => { const x = p([1, 8, 14, 14], "float32", "x"), w = p([32, 8, 3, 3], "float32", "w"); return [x, w, topi.conv2d(x, w, { padding: 1 })]; } },
+  { name: "conv2d NCHW, 24 filters, 13x11 output (non-divisible tiles)", make: () => { const x = p([1, 5, 13, 11], "float32", "x"), w = p([24, 5, 3, 3], "float32", "w"); return [x, w, topi.conv2d(x, w, { padding: 1 })]; } },
+  { name: "conv2d NCHW, 16 filters, stride 2", make: () => { const x = p([2, 4, 15, 15], "float32", "x"), w = p([16, 4, 3, 3], "float32", "w"); return [x, w, topi.conv2d(x, w, { padding: 1, strides: 2 })]; } },
+  { name: "conv2d NHWC / HWIO, 16 filters", make: () => { const x = p([1, 10, 10, 8], "float32", "x"), w = p([3, 3, 8, 16], "float32", "w"); return [x, w, topi.conv2d(x, w, { dataLayout: "NHWC", padding: 1 })]; } },
+  { name: "conv3d NCDHW, 8 filters", make: () => { const x = p([1, 3, 6, 6, 6], "float32", "x"), w = p([8, 3, 3, 3, 3], "float32", "w"); return [x, w, topi.conv3d(x, w, { padding: 1 })]; } },
+  { name: "depthwise conv2d, 16 channels", make: () => { const x = p([1, 16, 8, 8], "float32", "x"), w = p([16, 1, 3, 3], "float32", "w"); return [x, w, topi.depthwiseConv2d(x, w, { padding: 1 })]; } },
   { name: "depthwise conv2d", make: () => { const x = p([1, 4, 7, 7], "float32", "x"), w = p([4, 1, 3, 3], "float32", "w"); return [x, w, topi.depthwiseConv2d(x, w, { padding: 1 })]; } },
   { name: "softmax last axis", make: () => { const x = p([3, 4, 17]); return [x, topi.softmax(x)]; } },
   { name: "log_softmax axis 1", make: () => { const x = p([3, 9, 2]); return [x, topi.logSoftmax(x, 1)]; } },

@@ -112,10 +112,11 @@ export function ruleConvPacked(sch: Schedule, name: string, an: BlockAnalysis, c
   const od = store.indices.findIndex((x) => x === f);
   skipUnless(od >= 0 && store.indices.every((x, i) => i === od || !mentions(x, f)), "the output channel is not a plain output index");
 
-  // The positions: the last spatial loop (and the one above it), read only by the input.
-  const xIdx = s - 1;
-  skipUnless(xIdx !== fIdx && only(ivs[xIdx]!, an.lhsVars, an.rhsVars), "innermost output axis is not an input position");
-  const yIdx = s - 2 !== fIdx && s >= 2 && only(ivs[s - 2]!, an.lhsVars, an.rhsVars) ? s - 2 : -1;
+  // The positions: the innermost spatial loop read only by the input (ow in NCHW and NHWC), and the one above it.
+  const pos = ivs.slice(0, s).map((v, i) => (i !== fIdx && only(v, an.lhsVars!, an.rhsVars!) ? i : -1)).filter((i) => i >= 0);
+  skipUnless(pos.length >= 1, "no output position read only by the input");
+  const xIdx = pos[pos.length - 1]!;
+  const yIdx = pos.length >= 2 ? pos[pos.length - 2]! : -1;
 
   const CO = constExtent(sch, loops[fIdx]!);
   const X = constExtent(sch, loops[xIdx]!);
@@ -151,10 +152,13 @@ export function ruleConvPacked(sch: Schedule, name: string, an: BlockAnalysis, c
 
   // Accumulators: a per-tile cache, channel last.
   const cw = sch.cacheWrite(b, 0, "global");
-  sch.transformLayout(b, ["write", 0], channelLast(store.indices.length, od));
+  const channelInner = od === store.indices.length - 1;
+  if (!channelInner) sch.transformLayout(b, ["write", 0], channelLast(store.indices.length, od));
   const tileLoop = outer[outer.length - 1]!;
   sch.reverseComputeAt(cw, tileLoop);
-  for (const l of sch.getLoops(cw).slice(outer.length)) sch.unroll(l);
+  // Copy-out: unrolled (the accumulators stay registers); a vector copy when the output is channel-last too.
+  const cl = sch.getLoops(cw).slice(outer.length);
+  cl.forEach((l, i) => (channelInner && i === cl.length - 1 ? sch.vectorize(l) : sch.unroll(l)));
 
   sch.vectorize(fi!);
   for (const l of inner) sch.unroll(l);

@@ -100,6 +100,8 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
     unrollMaxStep: opts.unrollMaxStep ?? 64,
   };
   const useUkernel = (opts.ukernel ?? true) && targetKind(target) === "c";
+  // Register-tiled conv with packed weights where vectors are registers (c, wasm).
+  const packedConv = ["c", "wasm"].includes(targetKind(target));
   const d = new Driver(new Schedule(func), opts.strict ?? false);
   const outputs = new Set<Buffer>(func.bufferMap.values());
   const writesOutput = (name: string) => d.sch.get(d.sch.getBlock(name)).writes.some((w) => outputs.has(w.buffer));
@@ -140,7 +142,8 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
         }
       }
     } else if (an.kind === "conv") {
-      if (d.attempt("conv-packed", name, (s) => ruleConvPacked(s, name, an, cfg)).ok || d.attempt("conv", name, (s) => ruleConv(s, name, an, cfg)).ok) done.add(name);
+      const packed = packedConv && d.attempt("conv-packed", name, (s) => ruleConvPacked(s, name, an, cfg)).ok;
+      if (packed || d.attempt("conv", name, (s) => ruleConv(s, name, an, cfg)).ok) done.add(name);
     }
   }
 
