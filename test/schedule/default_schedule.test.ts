@@ -447,6 +447,27 @@ describe("default CPU schedules: conv with packed weights and a register tile (c
   }
 });
 
+describe("default CPU schedules: conv epilogue per register tile (c, wasm)", () => {
+  for (const target of ["c", "wasm"] as const) {
+    it(`conv2d + bias + relu: the epilogue is the tile's write stage, the conv output stays in the tile (${target})`, async () => {
+      const x = p([1, 8, 8, 8]), w = p([16, 8, 3, 3], "w"), b = p([16, 1, 1], "b");
+      const s = schedule([x, w, b, topi.relu(topi.add(topi.conv2d(x, w, { padding: 1 }), b))], target);
+      expect(rulesOf(s)).toContain("conv2d_nchw:conv-packed");
+      expect(rulesOf(s)).toContain("T_relu:conv-epilogue");
+      await checkJs(s);
+      if (target === "c" && hasCompiler) checkC(s);
+      // Lowered, the conv's output is a buffer of one tile (positions x channels), not the whole tensor.
+      const lowered = lower(IRModule.fromFunction(s.scheduled, "main")).get("main") as PrimFunc;
+      let convElems = -1;
+      postOrderVisitStmt(lowered.body, (st) => {
+        const a = st as unknown as { kind: string; bufferVar?: { name: string }; extents?: IntImm[] };
+        if (a.kind === "Allocate" && a.bufferVar?.name.startsWith("conv2d_nchw")) convElems = a.extents!.reduce((n, e) => n * e.value, 1);
+      });
+      expect(convElems).toBe(target === "c" ? 8 * 16 : 8 * 4);
+    });
+  }
+});
+
 describe("default CPU schedules: robustness", () => {
   it("the trace of a default schedule replays to the same function", () => {
     for (const make of [

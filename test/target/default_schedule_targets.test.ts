@@ -53,6 +53,7 @@ const cases: Case[] = [
   { name: "conv2d NCHW, 16 filters, stride 2", make: () => { const x = p([2, 4, 15, 15], "float32", "x"), w = p([16, 4, 3, 3], "float32", "w"); return [x, w, topi.conv2d(x, w, { padding: 1, strides: 2 })]; } },
   { name: "conv2d NHWC / HWIO, 16 filters", make: () => { const x = p([1, 10, 10, 8], "float32", "x"), w = p([3, 3, 8, 16], "float32", "w"); return [x, w, topi.conv2d(x, w, { dataLayout: "NHWC", padding: 1 })]; } },
   { name: "conv3d NCDHW, 8 filters", make: () => { const x = p([1, 3, 6, 6, 6], "float32", "x"), w = p([8, 3, 3, 3, 3], "float32", "w"); return [x, w, topi.conv3d(x, w, { padding: 1 })]; } },
+  { name: "conv2d + bias + relu (epilogue per tile)", make: () => { const x = p([1, 8, 8, 8], "float32", "x"), w = p([16, 8, 3, 3], "float32", "w"), b = p([16, 1, 1], "float32", "b"); return [x, w, b, topi.relu(topi.add(topi.conv2d(x, w, { padding: 1 }), b))]; } },
   { name: "depthwise conv2d, 16 channels", make: () => { const x = p([1, 16, 8, 8], "float32", "x"), w = p([16, 1, 3, 3], "float32", "w"); return [x, w, topi.depthwiseConv2d(x, w, { padding: 1 })]; } },
   { name: "depthwise conv2d", make: () => { const x = p([1, 4, 7, 7], "float32", "x"), w = p([4, 1, 3, 3], "float32", "w"); return [x, w, topi.depthwiseConv2d(x, w, { padding: 1 })]; } },
   { name: "softmax last axis", make: () => { const x = p([3, 4, 17]); return [x, topi.softmax(x)]; } },

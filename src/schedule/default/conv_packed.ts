@@ -25,7 +25,8 @@ import { BufferStore } from "../../tir/stmt.js";
 import type { Schedule } from "../schedule.js";
 import type { BlockRV, LoopRV } from "../rv.js";
 import { multiplyAddOperands, type BlockAnalysis } from "./block_kind.js";
-import type { RuleConfig } from "./rules.js";
+import { ScheduleError } from "../error.js";
+import { adopt, type RuleConfig } from "./rules.js";
 import { constExtent, iterVarOfLoop, largestDivisorAtMost, loopRoles, skipUnless } from "./util.js";
 
 export interface ConvTile {
@@ -82,7 +83,12 @@ export function accumulatorRegs(lanes: number): number {
   return lanes >= 16 ? 14 : 8;
 }
 
-export function ruleConvPacked(sch: Schedule, name: string, an: BlockAnalysis, cfg: RuleConfig, regs = accumulatorRegs(cfg.lanes)): void {
+/**
+ * Schedules the conv block `name`; `epilogue` (an elementwise consumer reading the conv's
+ * intermediate output at its own indices, e.g. bias + relu) becomes the per-tile write stage
+ * when it can. Returns the epilogue's name when it was used.
+ */
+export function ruleConvPacked(sch: Schedule, name: string, an: BlockAnalysis, cfg: RuleConfig, epilogue?: string, regs = accumulatorRegs(cfg.lanes)): string | undefined {
   const b = sch.getBlock(name);
   const blk = sch.get(b);
   const loops = sch.getLoops(b);
@@ -150,15 +156,32 @@ export function ruleConvPacked(sch: Schedule, name: string, an: BlockAnalysis, c
   sch.transformLayout(b, ["read", wRead], channelPacked(weightOp.indices.length, wd, vc));
   parallelPack(sch, pack, cfg);
 
-  // Accumulators: a per-tile cache, channel last.
-  const cw = sch.cacheWrite(b, 0, "global");
+  // Accumulators: the conv's own (intermediate) output when the epilogue can be computed per
+  // tile, else a per-tile cache; channel last either way.
   const channelInner = od === store.indices.length - 1;
-  if (!channelInner) sch.transformLayout(b, ["write", 0], channelLast(store.indices.length, od));
   const tileLoop = outer[outer.length - 1]!;
-  sch.reverseComputeAt(cw, tileLoop);
-  // Copy-out: unrolled (the accumulators stay registers); a vector copy when the output is channel-last too.
-  const cl = sch.getLoops(cw).slice(outer.length);
-  cl.forEach((l, i) => (channelInner && i === cl.length - 1 ? sch.vectorize(l) : sch.unroll(l)));
+  let used: string | undefined;
+  let stage: BlockRV | undefined;
+  if (epilogue) {
+    const trial = sch.copy();
+    try {
+      const e = trial.getBlock(epilogue);
+      if (!channelInner) trial.transformLayout(trial.getBlock(name), ["write", 0], channelLast(store.indices.length, od));
+      trial.reverseComputeAt(e, tileLoop);
+      adopt(sch, trial);
+      [stage, used] = [sch.getBlock(epilogue), epilogue];
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+    }
+  }
+  if (!stage) {
+    stage = sch.cacheWrite(b, 0, "global");
+    if (!channelInner) sch.transformLayout(b, ["write", 0], channelLast(store.indices.length, od));
+    sch.reverseComputeAt(stage, tileLoop);
+  }
+  // Write stage: unrolled (the accumulators stay registers); vectors when the output is channel-last too.
+  const cl = sch.getLoops(stage).slice(outer.length);
+  cl.forEach((l, i) => (channelInner && i === cl.length - 1 && constExtent(sch, l) === vc ? sch.vectorize(l) : sch.unroll(l)));
 
   sch.vectorize(fi!);
   for (const l of inner) sch.unroll(l);
@@ -167,6 +190,7 @@ export function ruleConvPacked(sch: Schedule, name: string, an: BlockAnalysis, c
   const init = sch.decomposeReduction(b, reduce[0]!);
   const il = sch.getLoops(init).slice(1);
   il.forEach((l, i) => (i === il.length - 1 ? sch.vectorize(l) : sch.unroll(l)));
+  return used;
 }
 
 /** The packing loop nest: outermost loops fused and parallel when large enough. */

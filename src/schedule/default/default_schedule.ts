@@ -142,8 +142,12 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
         }
       }
     } else if (an.kind === "conv") {
-      const packed = packedConv && d.attempt("conv-packed", name, (s) => ruleConvPacked(s, name, an, cfg)).ok;
-      if (packed || d.attempt("conv", name, (s) => ruleConv(s, name, an, cfg)).ok) done.add(name);
+      const packed = packedConv ? d.attempt("conv-packed", name, (s) => ruleConvPacked(s, name, an, cfg, matmulEpilogue(d, name, kinds, outputs))) : { ok: false };
+      if (packed.ok && packed.value) {
+        done.add(packed.value);
+        d.applied.push({ block: packed.value, rule: "conv-epilogue" });
+      }
+      if (packed.ok || d.attempt("conv", name, (s) => ruleConv(s, name, an, cfg)).ok) done.add(name);
     }
   }
 
@@ -191,7 +195,7 @@ export function applyDefaultSchedule(mod: IRModule, target: TargetLike | string,
 }
 
 /**
- * The consumer of a matmul that can serve as its write stage: the only consumer, injective,
+ * The consumer of a matmul (or conv) that can serve as its write stage: the only consumer, injective,
  * alone in its loop nest, reading the matmul's (intermediate) output at exactly its own iter vars.
  */
 function matmulEpilogue(d: Driver, name: string, kinds: ReadonlyMap<string, BlockAnalysis>, outputs: ReadonlySet<Buffer>): string | undefined {
