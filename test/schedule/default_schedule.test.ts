@@ -22,7 +22,7 @@ import type { PrimFunc } from "../../src/tir/function.js";
 import { Rng, randomArray, runPrimFunc, toArray, type HostArray } from "../../src/tir/interp/index.js";
 import { lower } from "../../src/tir/pipeline.js";
 import { printScript } from "../../src/tir/script/index.js";
-import { For } from "../../src/tir/stmt.js";
+import { Block, For } from "../../src/tir/stmt.js";
 import { postOrderVisitStmt } from "../../src/tir/stmt_functor.js";
 import { Schedule, Trace } from "../../src/schedule/index.js";
 import { structuralEqual } from "../../src/ir/structural.js";
@@ -71,7 +71,7 @@ interface Scheduled {
   applied: AppliedRule[];
 }
 
-function schedule(tensors: Tensor[], target: "js" | "c"): Scheduled {
+function schedule(tensors: Tensor[], target: "js" | "c" | "wasm"): Scheduled {
   const original = createPrimFunc(tensors);
   const { sch, applied } = defaultScheduleWithReport(original, target, { strict: true, minParallelWork: 256 });
   return { original, scheduled: sch.mod.get("main") as PrimFunc, applied };
@@ -376,6 +376,96 @@ describe("default CPU schedules: injective operators", () => {
     const x = p([32, 64]);
     checkC(schedule([x, topi.exp(topi.add(topi.multiply(x, 2), 1))], "c"));
   });
+});
+
+/** Shapes of the buffers the scheduled function allocates (block alloc_buffers). */
+function allocShapes(f: PrimFunc): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  postOrderVisitStmt(f.body, (st) => {
+    if (st instanceof Block) for (const b of st.allocBuffers) out.set(b.name, b.shape.map((d) => (d as IntImm).value));
+  });
+  return out;
+}
+
+/** Extents of the vectorized loops. */
+function vectorExtents(f: PrimFunc): number[] {
+  const out: number[] = [];
+  postOrderVisitStmt(f.body, (st) => {
+    if (st instanceof For && st.forKind === "vectorized") out.push((st.extent as IntImm).value);
+  });
+  return out;
+}
+
+describe("default CPU schedules: conv with packed weights and a register tile (c, wasm)", () => {
+  // [name, tensors, packed weight shape on c (16 lanes) or undefined: the generic rule; the same on wasm (4 lanes)]
+  const cases: [string, () => Tensor[], number[] | undefined, number[] | undefined][] = [
+    ["conv2d NCHW 3x3 pad 1 (the benchmark's structure, scaled down)",
+      () => { const x = p([1, 8, 14, 14]), w = p([32, 8, 3, 3], "w"); return [x, w, topi.conv2d(x, w, { padding: 1 })]; },
+      [2, 8, 3, 3, 16], [8, 8, 3, 3, 4]],
+    ["conv2d NCHW, 24 channels (half a vector on c), 13x11 positions (no tile divides 11 on wasm)",
+      () => { const x = p([1, 5, 13, 11]), w = p([24, 5, 3, 3], "w"); return [x, w, topi.conv2d(x, w, { padding: 1 })]; },
+      [3, 5, 3, 3, 8], undefined],
+    ["conv2d NCHW, stride 2",
+      () => { const x = p([2, 4, 15, 15]), w = p([16, 4, 3, 3], "w"); return [x, w, topi.conv2d(x, w, { padding: 1, strides: 2 })]; },
+      [1, 4, 3, 3, 16], [4, 4, 3, 3, 4]],
+    ["conv2d NHWC / HWIO, dilation 2",
+      () => { const x = p([1, 12, 12, 8]), w = p([3, 3, 8, 16], "w"); return [x, w, topi.conv2d(x, w, { dataLayout: "NHWC", dilation: 2, padding: 2 })]; },
+      [1, 3, 3, 8, 16], [4, 3, 3, 8, 4]],
+    ["conv1d NCW",
+      () => { const x = p([2, 4, 32]), w = p([8, 4, 3], "w"); return [x, w, topi.conv1d(x, w, { padding: 1 })]; },
+      [1, 4, 3, 8], [2, 4, 3, 4]],
+    ["conv3d NCDHW",
+      () => { const x = p([1, 3, 6, 6, 6]), w = p([8, 3, 3, 3, 3], "w"); return [x, w, topi.conv3d(x, w, { padding: 1 })]; },
+      [1, 3, 3, 3, 3, 8], [2, 3, 3, 3, 3, 4]],
+    ["depthwise conv2d (the channel is read by the input too)",
+      () => { const x = p([1, 16, 8, 8]), w = p([16, 1, 3, 3], "w"); return [x, w, topi.depthwiseConv2d(x, w, { padding: 1 })]; },
+      undefined, undefined],
+    ["grouped conv2d",
+      () => { const x = p([1, 8, 8, 8]), w = p([16, 4, 3, 3], "w"); return [x, w, topi.conv2d(x, w, { padding: 1, groups: 2 })]; },
+      undefined, undefined],
+    ["conv2d with 6 output channels (no vector width divides)",
+      () => { const x = p([1, 3, 9, 9]), w = p([6, 3, 3, 3], "w"); return [x, w, topi.conv2d(x, w, { padding: 1 })]; },
+      undefined, undefined],
+  ];
+  for (const [name, make, onC, onWasm] of cases) {
+    for (const [target, packed] of [["c", onC], ["wasm", onWasm]] as const) {
+      it(`${name}: ${target}`, async () => {
+        const s = schedule(make(), target);
+        const conv = s.applied.find((r) => r.block.startsWith("conv"))!;
+        expect(conv.rule).toBe(packed ? "conv-packed" : "conv");
+        if (packed) {
+          expect(allocShapes(s.scheduled).get("w_global")).toEqual(packed);
+          expect(vectorExtents(s.scheduled)).toContain(packed[packed.length - 1]);
+          expect(forKinds(s.scheduled).has("unrolled")).toBe(true);
+        }
+        // Every variant computes what the interpreter computes (js runs the same loop nest; the
+        // c and wasm code of these cases is compared in test/target/default_schedule_targets.test.ts).
+        await checkJs(s);
+        if (target === "c" && hasCompiler) checkC(s);
+      });
+    }
+  }
+});
+
+describe("default CPU schedules: conv epilogue per register tile (c, wasm)", () => {
+  for (const target of ["c", "wasm"] as const) {
+    it(`conv2d + bias + relu: the epilogue is the tile's write stage, the conv output stays in the tile (${target})`, async () => {
+      const x = p([1, 8, 8, 8]), w = p([16, 8, 3, 3], "w"), b = p([16, 1, 1], "b");
+      const s = schedule([x, w, b, topi.relu(topi.add(topi.conv2d(x, w, { padding: 1 }), b))], target);
+      expect(rulesOf(s)).toContain("conv2d_nchw:conv-packed");
+      expect(rulesOf(s)).toContain("T_relu:conv-epilogue");
+      await checkJs(s);
+      if (target === "c" && hasCompiler) checkC(s);
+      // Lowered, the conv's output is a buffer of one tile (positions x channels), not the whole tensor.
+      const lowered = lower(IRModule.fromFunction(s.scheduled, "main")).get("main") as PrimFunc;
+      let convElems = -1;
+      postOrderVisitStmt(lowered.body, (st) => {
+        const a = st as unknown as { kind: string; bufferVar?: { name: string }; extents?: IntImm[] };
+        if (a.kind === "Allocate" && a.bufferVar?.name.startsWith("conv2d_nchw")) convElems = a.extents!.reduce((n, e) => n * e.value, 1);
+      });
+      expect(convElems).toBe(target === "c" ? 8 * 16 : 8 * 4);
+    });
+  }
 });
 
 describe("default CPU schedules: robustness", () => {

@@ -27,6 +27,7 @@ import { ScheduleError } from "../error.js";
 import { Schedule } from "../schedule.js";
 import "../primitives/index.js";
 import { analyzeBlock, loadsOf, type BlockAnalysis } from "./block_kind.js";
+import { ruleConvPacked } from "./conv_packed.js";
 import { ruleMatmulUkernel } from "./matmul_ukernel.js";
 import { debugEnabled, ruleConv, ruleElementwise, ruleMatmul, ruleReduction, ruleRowGroup, type RuleConfig } from "./rules.js";
 import { RuleSkip, defaultLanes, isAlone, iterVarOfLoop, targetKind, type TargetLike } from "./util.js";
@@ -100,6 +101,8 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
   };
   const kind = targetKind(target);
   const useUkernel = (opts.ukernel ?? true) && (kind === "c" || kind === "wasm");
+  // Register-tiled conv with packed weights where vectors are registers (c, wasm).
+  const packedConv = kind === "c" || kind === "wasm";
   const d = new Driver(new Schedule(func), opts.strict ?? false);
   const outputs = new Set<Buffer>(func.bufferMap.values());
   const writesOutput = (name: string) => d.sch.get(d.sch.getBlock(name)).writes.some((w) => outputs.has(w.buffer));
@@ -140,7 +143,12 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
         }
       }
     } else if (an.kind === "conv") {
-      if (d.attempt("conv", name, (s) => ruleConv(s, name, an, cfg)).ok) done.add(name);
+      const packed = packedConv ? d.attempt("conv-packed", name, (s) => ruleConvPacked(s, name, an, cfg, matmulEpilogue(d, name, kinds, outputs))) : { ok: false };
+      if (packed.ok && packed.value) {
+        done.add(packed.value);
+        d.applied.push({ block: packed.value, rule: "conv-epilogue" });
+      }
+      if (packed.ok || d.attempt("conv", name, (s) => ruleConv(s, name, an, cfg)).ok) done.add(name);
     }
   }
 
@@ -188,7 +196,7 @@ export function applyDefaultSchedule(mod: IRModule, target: TargetLike | string,
 }
 
 /**
- * The consumer of a matmul that can serve as its write stage: the only consumer, injective,
+ * The consumer of a matmul (or conv) that can serve as its write stage: the only consumer, injective,
  * alone in its loop nest, reading the matmul's (intermediate) output at exactly its own iter vars.
  */
 function matmulEpilogue(d: Driver, name: string, kinds: ReadonlyMap<string, BlockAnalysis>, outputs: ReadonlySet<Buffer>): string | undefined {
