@@ -46,7 +46,7 @@ export class ShapeStructInfo extends StructInfo {
   readonly kind = "relax.ShapeStructInfo";
   readonly values: readonly PrimExpr[] | undefined;
   readonly ndim: number;
-  constructor(valuesOrNdim: readonly PrimExpr[] | number = -1) {
+  constructor(valuesOrNdim: readonly (PrimExpr | number)[] | number = -1) {
     super();
     if (typeof valuesOrNdim === "number") {
       checkNdim("ShapeStructInfo", valuesOrNdim);

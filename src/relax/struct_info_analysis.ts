@@ -10,6 +10,7 @@ import { collectVars, substitute } from "../ir/expr_functor.js";
 import * as E from "../ir/expr_ops.js";
 import { structuralEqual } from "../ir/structural.js";
 import { ShapeExpr, type Expr } from "./expr.js";
+import { constantDifference } from "./poly.js";
 import {
   FuncStructInfo, ObjectStructInfo, PrimStructInfo, ShapeStructInfo, StructInfo, TensorStructInfo, TupleStructInfo,
 } from "./struct_info.js";
@@ -31,6 +32,10 @@ function worst(a: BaseCheck, b: BaseCheck): BaseCheck {
 export function compareDims(a: PrimExpr, b: PrimExpr, analyzer: Analyzer): BaseCheck {
   if (a === b || analyzer.canProveEqual(a, b)) return "pass";
   if (a instanceof IntImm && b instanceof IntImm) return "fail";
+  if (a.dtype === b.dtype) {
+    const d = constantDifference(analyzer.simplify(a), analyzer.simplify(b));
+    if (d !== undefined) return d === 0 ? "pass" : "fail";
+  }
   if (a.dtype === b.dtype && analyzer.canProve(E.ne(a, b))) return "fail";
   return "runtime";
 }

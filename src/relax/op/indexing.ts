@@ -39,7 +39,7 @@ function sliceExtent(dim: PrimExpr, begin: number | PrimExpr, end: number | Prim
   const span = stride > 0 ? E.sub(e, b) : E.sub(b, e);
   const s = Math.abs(stride);
   const n = s === 1 ? span : E.floordiv(E.add(span, int64Imm(s - 1)), int64Imm(s));
-  return ctx.analyzer.simplify(E.max(n, zero));
+  return ctx.analyzer.simplify(assumeInbound ? n : E.max(n, zero));
 }
 
 RelaxOp.register("relax.strided_slice", {

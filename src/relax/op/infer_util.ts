@@ -7,6 +7,7 @@ import { DataType, int64, voidType } from "../../ir/dtype.js";
 import { IntImm, type PrimExpr } from "../../ir/expr.js";
 import * as E from "../../ir/expr_ops.js";
 import { argStructInfo, ShapeExpr, type Call } from "../expr.js";
+import { dimText } from "../prim_text.js";
 import { compareDims } from "../struct_info_analysis.js";
 import {
   FuncStructInfo, ObjectStructInfo, PrimStructInfo, ShapeStructInfo, StructInfo, TensorStructInfo, TupleStructInfo,
@@ -19,9 +20,7 @@ export function opName(call: Call): string {
   return `R.${op.scriptName}`;
 }
 
-export function dimText(d: PrimExpr): string {
-  return d instanceof IntImm ? String(d.value) : String(d);
-}
+export { dimText };
 
 export function shapeText(dims: readonly PrimExpr[]): string {
   return `(${dims.map(dimText).join(", ")}${dims.length === 1 ? "," : ""})`;
