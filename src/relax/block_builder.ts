@@ -36,6 +36,13 @@ export interface RuntimeCheck {
 
 export const RUNTIME_CHECKS_ATTR = "relax.runtime_checks";
 
+export interface EmitOptions {
+  /** Use the name hint as is (the parser keeps the script's names). */
+  exactName?: boolean;
+  /** The var's StructInfo (an annotation); must be able to hold the value. */
+  structInfo?: StructInfo;
+}
+
 interface BlockFrame {
   readonly bindings: Binding[];
   readonly isDataflow: boolean;
@@ -59,6 +66,8 @@ export class BlockBuilder implements InferContext {
   /** Symbolic vars defined by the enclosing function's params and match_casts so far. */
   private readonly definedTir = new Set<TirVar>();
   private readonly liveVars = new Set<Var>();
+  /** Signatures of functions declared before their bodies exist (forward calls in a module). */
+  private readonly signatures = new Map<string, FuncStructInfo>();
 
   constructor(module?: IRModule) {
     if (module) for (const [g, f] of module.entries()) this.functions.set(g.name, [g, f]);
@@ -68,7 +77,7 @@ export class BlockBuilder implements InferContext {
 
   lookupGlobal(gv: GlobalVar): StructInfo | undefined {
     const f = this.functions.get(gv.name)?.[1];
-    if (!f) return undefined;
+    if (!f) return this.signatures.get(gv.name);
     return f instanceof Function ? f.structInfo : FuncStructInfo.opaque();
   }
 
@@ -91,11 +100,17 @@ export class BlockBuilder implements InferContext {
   // ------------------------------------------------------------ module
 
   /** Adds (or replaces) a module function; returns its GlobalVar. */
-  addFunction(func: BaseFunc, name: string): GlobalVar {
+  addFunction(func: BaseFunc, nameOrVar: string | GlobalVar): GlobalVar {
+    const name = typeof nameOrVar === "string" ? nameOrVar : nameOrVar.name;
     const old = this.functions.get(name);
-    const gv = old?.[0] ?? new GlobalVar(name);
+    const gv = typeof nameOrVar === "string" ? (old?.[0] ?? new GlobalVar(name)) : nameOrVar;
     this.functions.set(name, [gv, func]);
     return gv;
+  }
+
+  /** Declares the signature of a function whose body comes later, so calls to it infer. */
+  declareFunction(name: string, sinfo: FuncStructInfo): void {
+    this.signatures.set(name, sinfo);
   }
 
   getGlobalVar(name: string): GlobalVar {
@@ -196,33 +211,45 @@ export class BlockBuilder implements InferContext {
   // ------------------------------------------------------------ bindings
 
   /** Normalizes `expr` and binds it to a fresh var (a DataflowVar inside a dataflow block). */
-  emit(expr: Expr, nameHint?: string, exactName = false): Var {
+  emit(expr: Expr, nameHint?: string, opts: EmitOptions = {}): Var {
     const value = this.normalize(expr);
     const f = this.requireFrame("emit");
     const df = f.block?.isDataflow ?? false;
     if (df) this.checkPure(value);
-    const name = exactName && nameHint ? nameHint : this.uniqueName(nameHint ?? (df ? "lv" : "gv"));
-    const v = df ? new DataflowVar(name, structInfoOf(value)) : new Var(name, structInfoOf(value));
+    const name = opts.exactName && nameHint ? nameHint : this.uniqueName(nameHint ?? (df ? "lv" : "gv"));
+    const sinfo = this.annotated(value, name, opts.structInfo);
+    const v = df ? new DataflowVar(name, sinfo) : new Var(name, sinfo);
     this.push(new VarBinding(v, value));
     return v;
   }
 
   /** Inside a dataflow block: binds `expr` to a var visible after the block. */
-  emitOutput(expr: Expr, nameHint?: string, exactName = false): Var {
+  emitOutput(expr: Expr, nameHint?: string, opts: EmitOptions = {}): Var {
     const f = this.requireFrame("emitOutput");
     if (!f.block?.isDataflow) throw new Error("BlockBuilder.emitOutput: only valid inside a dataflow block (use emit outside)");
     const value = this.normalize(expr);
     this.checkPure(value);
-    const v = new Var(exactName && nameHint ? nameHint : this.uniqueName(nameHint ?? "gv"), structInfoOf(value));
+    const name = opts.exactName && nameHint ? nameHint : this.uniqueName(nameHint ?? "gv");
+    const v = new Var(name, this.annotated(value, name, opts.structInfo));
     this.push(new VarBinding(v, value));
     return v;
+  }
+
+  /** The var's StructInfo: the annotation when it can hold the value, else the inferred one. */
+  private annotated(value: Expr, name: string, ann: StructInfo | undefined): StructInfo {
+    const have = structInfoOf(value);
+    if (!ann) return have;
+    if (baseCheck(ann, have, this.analyzer) === "fail") {
+      throw new TypeError(`BlockBuilder: '${name}' is annotated ${sinfoText(ann)} but its value is ${sinfoText(have)}`);
+    }
+    return ann;
   }
 
   /**
    * Binds `value` cast to `sinfo`: the run time checks the value matches; symbolic vars `sinfo`
    * mentions for the first time are defined by it.
    */
-  matchCast(value: Expr, sinfo: StructInfo, nameHint?: string, exactName = false): Var {
+  matchCast(value: Expr, sinfo: StructInfo, nameHint?: string, opts: { exactName?: boolean } = {}): Var {
     const v0 = this.normalizeArg(value);
     const have = structInfoOf(v0);
     const fresh = structInfoVars(sinfo).filter((t) => !this.definedTir.has(t));
@@ -236,13 +263,13 @@ export class BlockBuilder implements InferContext {
     }
     const f = this.requireFrame("matchCast");
     const df = f.block?.isDataflow ?? false;
-    const name = exactName && nameHint ? nameHint : this.uniqueName(nameHint ?? (df ? "lv" : "gv"));
+    const name = opts.exactName && nameHint ? nameHint : this.uniqueName(nameHint ?? (df ? "lv" : "gv"));
     const v = df ? new DataflowVar(name, sinfo) : new Var(name, sinfo);
     this.push(new MatchCast(v, v0, sinfo));
     return v;
   }
 
-  /** Marks symbolic vars as defined (the parser's `n = T.int64()` before a match_cast). */
+  /** Whether a symbolic var is defined here (by a parameter or an earlier match_cast). */
   isDefinedSymbol(v: TirVar): boolean {
     return this.definedTir.has(v);
   }

@@ -5,3 +5,4 @@ export * from "./struct_info_analysis.js";
 export * from "./block_builder.js";
 export * as op from "./op/index.js";
 export { RelaxOp, type InferContext, type OpSpec } from "./op/registry.js";
+export * from "./script/index.js";
