@@ -264,6 +264,11 @@ class RelaxScriptParser {
         if (this.declaration(target.id, s.value)) return;
         const ann = s.kind === "AnnAssign" ? this.ev.toSinfo(this.ev.eval(s.annotation), s.annotation.span) : undefined;
         const v = this.ev.eval(s.value);
+        if (v instanceof ModuleRef) {
+          // `cls = Module`, as TVM prints at the top of functions that call module functions.
+          this.ev.bind(target.id, v);
+          return;
+        }
         let bound: Var;
         if (v instanceof MatchCastValue) {
           bound = this.bb.matchCast(v.value, v.sinfo, target.id, { exactName: true });
