@@ -38,7 +38,8 @@ function build(shapes: (string | number)[][], steps: Step[], useDataflow: boolea
       const nd = info(x).ndim;
       const ax = ((s.axis % nd) + nd) % nd;
       let e: Expr;
-      switch (s.kind) {
+      // Scalars (full reductions) only take elementwise ops.
+      switch (nd === 0 ? 0 : s.kind) {
         case 0: case 1: case 2:
           e = UNARY[(s.a + s.b) % UNARY.length]!(x);
           break;
