@@ -13,6 +13,11 @@ export type FieldKind =
   | "def"
   /** an array of definitions */
   | "defs"
+  /**
+   * a child node whose variables not yet bound are definitions at their first occurrence
+   * (Relax: the StructInfo of a parameter or of a match_cast defines its symbolic shape vars)
+   */
+  | "defnode"
   /** a primitive compared with Object.is (strings, numbers, booleans, dtypes) */
   | "value"
   /** an annotation / attribute map (string keys; values are primitives, nodes or arrays) */
@@ -32,8 +37,15 @@ export interface Node {
 }
 
 const registry = new Map<string, readonly FieldSpec[]>();
+const varKinds = new Set<string>(["Var", "SizeVar"]);
 
-export function registerNode(kind: string, fields: Record<string, FieldKind>): void {
+export interface RegisterOptions {
+  /** Nodes of this kind are variables: compared by binding position, not by their fields. */
+  isVar?: boolean;
+}
+
+export function registerNode(kind: string, fields: Record<string, FieldKind>, opts: RegisterOptions = {}): void {
+  if (opts.isVar) varKinds.add(kind);
   registry.set(
     kind,
     Object.entries(fields).map(([name, k]) => ({ name, kind: k })),
@@ -48,4 +60,9 @@ export function nodeFields(kind: string): readonly FieldSpec[] {
 
 export function isNode(x: unknown): x is Node {
   return typeof x === "object" && x !== null && typeof (x as Node).kind === "string" && registry.has((x as Node).kind);
+}
+
+/** Whether nodes of `kind` are variables (TIR Var / SizeVar, Relax Var / DataflowVar). */
+export function isVarKind(kind: string): boolean {
+  return varKinds.has(kind);
 }

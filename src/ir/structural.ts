@@ -7,12 +7,12 @@
  * for both modes and can be cached per node: a subtree is hashed once, however often it is
  * shared.
  */
-import { nodeFields, isNode, type FieldSpec, type Node } from "./node.js";
+import { nodeFields, isNode, isVarKind, type FieldSpec, type Node } from "./node.js";
 
 type Obj = Node & Record<string, unknown>;
 
 function isVar(n: Node): boolean {
-  return n.kind === "Var" || n.kind === "SizeVar";
+  return isVarKind(n.kind);
 }
 
 function valueEq(a: unknown, b: unknown): boolean {
@@ -32,6 +32,8 @@ function valueEq(a: unknown, b: unknown): boolean {
 class EqualChecker {
   private readonly l2r = new Map<Node, Node>();
   private readonly r2l = new Map<Node, Node>();
+  /** > 0 inside a "defnode" field: unbound variables met there are definitions. */
+  private defining = 0;
   constructor(private readonly mapFreeVars: boolean) {}
 
   private bind(a: Node, b: Node): boolean {
@@ -87,7 +89,7 @@ class EqualChecker {
       if (m !== undefined) return m === b;
       if (this.r2l.has(b)) return false;
       if (a === b) return true;
-      if (!this.mapFreeVars) return false;
+      if (!this.mapFreeVars && this.defining === 0) return false;
       return this.def(a, b);
     }
     if (a === b && !this.mapFreeVars) return true;
@@ -109,6 +111,14 @@ class EqualChecker {
         return valueEq(x, y);
       case "node":
         return this.eq(x, y);
+      case "defnode": {
+        this.defining++;
+        try {
+          return this.eq(x, y);
+        } finally {
+          this.defining--;
+        }
+      }
       case "def":
         return this.def(x as Node | undefined, y as Node | undefined);
       case "nodes":

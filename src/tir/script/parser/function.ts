@@ -27,7 +27,7 @@ function importAliases(ctx: ParseContext, s: A.ImportFrom): void {
   }
 }
 
-class ScriptParser {
+export class ScriptParser {
   readonly ctx: ParseContext;
   readonly stmts: StmtParser;
 

@@ -1,0 +1,10 @@
+export * from "./registry.js";
+export * from "./unary.js";
+export * from "./binary.js";
+export * from "./linear_algebra.js";
+export * from "./manipulate.js";
+export * from "./indexing.js";
+export * from "./statistical.js";
+export * from "./builtin.js";
+export * as nn from "./nn.js";
+export { sinfoText, shapeText } from "./infer_util.js";

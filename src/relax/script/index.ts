@@ -1,0 +1,2 @@
+export { printRelax, isRelaxNode } from "./printer.js";
+export { parseRelaxScript, parseRelaxFunction } from "./parser.js";

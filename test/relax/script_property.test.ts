@@ -1,0 +1,119 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { float32 } from "../../src/ir/dtype.js";
+import type { PrimExpr } from "../../src/ir/expr.js";
+import { IRModule } from "../../src/ir/module.js";
+import { structuralEqual } from "../../src/ir/structural.js";
+import { BlockBuilder, Function, TensorStructInfo, Var, op, parseRelaxScript, printRelax, type Expr } from "../../src/relax/index.js";
+import { sym, tensor } from "./helpers.js";
+
+interface Step {
+  kind: number;
+  a: number;
+  b: number;
+  axis: number;
+  flag: boolean;
+}
+
+const step = fc.record({ kind: fc.nat(15), a: fc.nat(20), b: fc.nat(20), axis: fc.integer({ min: -3, max: 3 }), flag: fc.boolean() });
+const dim = fc.oneof(fc.constantFrom("n", "m"), fc.integer({ min: 1, max: 4 }));
+const shape = fc.array(dim, { minLength: 1, maxLength: 3 });
+
+const UNARY = [op.exp, op.tanh, op.sigmoid, op.negative, op.abs, op.nn.relu, op.nn.gelu, op.nn.silu];
+const BINARY = [op.add, op.subtract, op.multiply, op.divide, op.maximum, op.minimum, op.power];
+
+/** Builds a well-typed function from random steps: each step picks an op valid for its operands. */
+function build(shapes: (string | number)[][], steps: Step[], useDataflow: boolean, matchCast: boolean): IRModule {
+  const syms = { n: sym("n"), m: sym("m") };
+  const dims = (s: (string | number)[]): (PrimExpr | number)[] => s.map((d) => (typeof d === "string" ? syms[d as "n" | "m"] : d));
+  const params = shapes.map((s, i) => new Var(`p${i}`, tensor(dims(s))));
+  const bb = new BlockBuilder();
+  const body = (): Expr => {
+    const pool: Var[] = [...params];
+    if (matchCast) pool.push(bb.matchCast(params[0]!, tensor([sym("k"), ...dims(shapes[0]!).slice(1)]), "cast"));
+    const pick = (i: number) => pool[i % pool.length]!;
+    const info = (v: Var) => v.structInfo as TensorStructInfo;
+    for (const s of steps) {
+      const x = pick(s.a);
+      const nd = info(x).ndim;
+      const ax = ((s.axis % nd) + nd) % nd;
+      let e: Expr;
+      // Scalars (full reductions) only take elementwise ops.
+      switch (nd === 0 ? 0 : s.kind) {
+        case 0: case 1: case 2:
+          e = UNARY[(s.a + s.b) % UNARY.length]!(x);
+          break;
+        case 3: case 4: case 5: {
+          const y = pick(s.b);
+          const ok = (() => {
+            try {
+              bb.normalize(op.add(x, y));
+              return true;
+            } catch {
+              return false;
+            }
+          })();
+          e = BINARY[s.b % BINARY.length]!(x, ok ? y : x);
+          break;
+        }
+        case 6:
+          e = op.sum(x, [ax], s.flag);
+          break;
+        case 7:
+          e = op.mean(x, null, s.flag);
+          break;
+        case 8:
+          e = op.permuteDims(x);
+          break;
+        case 9:
+          e = op.expandDims(x, s.flag ? 0 : -1);
+          break;
+        case 10:
+          e = op.reshape(x, [-1]);
+          break;
+        case 11:
+          e = nd === 2 ? op.matmul(x, op.permuteDims(x)) : op.nn.softmax(x, ax);
+          break;
+        case 12:
+          e = op.concat([x, x], ax);
+          break;
+        case 13:
+          e = op.where(op.less(x, x), x, op.nn.relu(x));
+          break;
+        case 14:
+          e = op.astype(op.astype(x, "float16"), "float32");
+          break;
+        default:
+          e = op.nn.logSoftmax(x, ax);
+      }
+      pool.push(bb.emit(e));
+    }
+    return pool[pool.length - 1]!;
+  };
+  bb.function("main", params, () => {
+    if (!useDataflow) return body();
+    return bb.dataflow(() => bb.emitOutput(body()));
+  });
+  return bb.getModule();
+}
+
+describe("random Relax functions round-trip through TVMScript", () => {
+  it("print -> parse -> structurally equal -> same text", () => {
+    fc.assert(
+      fc.property(fc.array(shape, { minLength: 1, maxLength: 3 }), fc.array(step, { minLength: 1, maxLength: 12 }), fc.boolean(), fc.boolean(), (shapes, steps, df, mc) => {
+        const mod = build(shapes, steps, df, mc);
+        const text = printRelax(mod);
+        const back = parseRelaxScript(text);
+        if (!structuralEqual(back, mod)) throw new Error(`round trip changed the module:\n${text}\n---\n${printRelax(back)}`);
+        expect(printRelax(back)).toBe(text);
+        expect((mod.get("main") as Function).retStructInfo).toBeDefined();
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("a float32 result keeps its dtype through the random ops", () => {
+    const mod = build([["n", 2]], [{ kind: 14, a: 0, b: 0, axis: 0, flag: false }], false, false);
+    expect(((mod.get("main") as Function).retStructInfo as TensorStructInfo).dtype).toBe(float32);
+  });
+});
