@@ -10,16 +10,36 @@
 import binaryen from "binaryen";
 import type { Buffer } from "../../ir/buffer.js";
 import type { DataType } from "../../ir/dtype.js";
+import { IntImm } from "../../ir/expr.js";
 import type {
-  And, BinaryOp, Broadcast, BufferLoad, Call, Cast, CmpOp, FloatImm, IntImm, Let, Not, Or, PrimExpr, Ramp, Select, Shuffle, Var,
+  And, BinaryOp, Broadcast, BufferLoad, Call, Cast, CmpOp, FloatImm, Let, Not, Or, PrimExpr, Ramp, Select, Shuffle, Var,
 } from "../../ir/expr.js";
 import type { Op } from "../../ir/op_registry.js";
 import type { PrimFunc } from "../../tir/function.js";
 import { normalizer } from "../../tir/interp/scalar_ops.js";
 import {
-  type Ref, type Repr, type Binding, WasmCodegenError, reprOf, storageBytes, wasmType, isUnsigned32, simdElem,
+  type Ref, type Repr, type Binding, WASM_GUARD_BYTES, WasmCodegenError, reprOf, storageBytes, wasmType, isUnsigned32, simdElem,
 } from "./wasm_types.js";
 import type { ModuleBuilder } from "./wasm_helpers.js";
+
+/**
+ * An int32 index as (the rest, its trailing constant term): `x + 3` -> [x, 3], `x - 1` -> [x, -1],
+ * `5` -> [undefined, 5]. Sums are left-nested with the constant last (the simplifier and
+ * wasm_index_hoist.ts put it there).
+ */
+export function splitConst(e: PrimExpr): [PrimExpr | undefined, number] {
+  if (e.kind === "IntImm") return [undefined, (e as IntImm).value];
+  if ((e.kind === "Add" || e.kind === "Sub") && (e as BinaryOp).b.kind === "IntImm") {
+    const c = ((e as BinaryOp).b as IntImm).value;
+    return [(e as BinaryOp).a, e.kind === "Add" ? c : -c];
+  }
+  return [e, 0];
+}
+
+/** Whether a byte constant may go into a memory instruction's offset (addressOff says why). */
+export function foldable(bytes: number): boolean {
+  return bytes > 0 && bytes <= WASM_GUARD_BYTES;
+}
 
 /** Whether an expression reads a buffer (then it must not be evaluated speculatively). */
 export function hasLoad(e: PrimExpr): boolean {
@@ -131,37 +151,64 @@ export abstract class ExprCodegen {
     return m.i32.add(this.base(b), byteIdx);
   }
 
+  /**
+   * The byte address of lane `l` (part `k` of a multi-lane dtype) of an access, as a dynamic
+   * part `addr` and a constant `off` for the memory instruction's offset immediate.
+   *
+   * Why folding is exact: wasm computes `addr + off` without wrap-around (`off` is unsigned), while
+   * `addr` itself is i32 arithmetic (mod 2^32). An in-bounds access's address A satisfies
+   * WASM_GUARD_BYTES <= A < 2^32 (buffers never use the first WASM_GUARD_BYTES bytes). Folding a
+   * constant of 0 < off <= WASM_GUARD_BYTES leaves the dynamic part at A - off, which lies in
+   * [0, 2^32): its mod-2^32 value is that number itself, so addr + off = A. Negative constants
+   * (`A[i - 1]`) are not folded: they would need a dynamic part above A, i.e. a wrap. Accesses
+   * that may be out of range are guarded (predicates, if) and not executed when they are.
+   */
+  protected addressOff(b: Buffer, indices: readonly PrimExpr[], l: number, k: number): { addr: Ref; off: number } {
+    const sb = storageBytes(b.dtype);
+    const idx = indices[0];
+    const flat = indices.length === 1 && b.dtype.lanes === 1 && idx!.dtype.lanes === 1 && reprOf(idx!.dtype) === "i32" &&
+      (b.strides.length === 0 || (b.strides[0]!.kind === "IntImm" && (b.strides[0] as IntImm).value === 1));
+    if (flat) {
+      const [rest, c] = splitConst(idx!);
+      if (foldable(c * sb)) {
+        const r = rest ?? new IntImm(idx!.dtype, 0);
+        return { addr: this.scaled(b, this.elemIndex(b, [r], l), k), off: c * sb };
+      }
+    }
+    return { addr: this.address(b, indices, l, k), off: 0 };
+  }
+
   protected address(b: Buffer, indices: readonly PrimExpr[], l: number, k: number): Ref {
     return this.scaled(b, this.elemIndex(b, indices, l), k);
   }
 
-  protected loadLane(b: Buffer, addr: Ref): Ref {
+  protected loadLane(b: Buffer, addr: Ref, off = 0): Ref {
     const m = this.m;
     const e = b.dtype.element();
-    if (e.isBool()) return m.i32.load8_u(0, 1, addr);
+    if (e.isBool()) return m.i32.load8_u(off, 1, addr);
     if (e.isFloat()) {
-      if (e.bits === 64) return m.f64.load(0, 8, addr);
-      const x = m.f32.load(0, 4, addr);
+      if (e.bits === 64) return m.f64.load(off, 8, addr);
+      const x = m.f32.load(off, 4, addr);
       return e.bits === 32 && e.code === "float" ? x : m.f64.promote(x);
     }
-    if (e.bits === 64) return m.f64.load(0, 8, addr);
-    if (e.bits <= 8) return e.isInt() ? m.i32.load8_s(0, 1, addr) : m.i32.load8_u(0, 1, addr);
-    if (e.bits === 16) return e.isInt() ? m.i32.load16_s(0, 2, addr) : m.i32.load16_u(0, 2, addr);
-    return m.i32.load(0, 4, addr);
+    if (e.bits === 64) return m.f64.load(off, 8, addr);
+    if (e.bits <= 8) return e.isInt() ? m.i32.load8_s(off, 1, addr) : m.i32.load8_u(off, 1, addr);
+    if (e.bits === 16) return e.isInt() ? m.i32.load16_s(off, 2, addr) : m.i32.load16_u(off, 2, addr);
+    return m.i32.load(off, 4, addr);
   }
 
-  protected storeLane(b: Buffer, addr: Ref, v: Ref): Ref {
+  protected storeLane(b: Buffer, addr: Ref, v: Ref, off = 0): Ref {
     const m = this.m;
     const e = b.dtype.element();
-    if (e.isBool()) return m.i32.store8(0, 1, addr, v);
+    if (e.isBool()) return m.i32.store8(off, 1, addr, v);
     if (e.isFloat()) {
-      if (e.bits === 64) return m.f64.store(0, 8, addr, v);
-      return m.f32.store(0, 4, addr, e.bits === 32 && e.code === "float" ? v : m.f32.demote(v));
+      if (e.bits === 64) return m.f64.store(off, 8, addr, v);
+      return m.f32.store(off, 4, addr, e.bits === 32 && e.code === "float" ? v : m.f32.demote(v));
     }
-    if (e.bits === 64) return m.f64.store(0, 8, addr, v);
-    if (e.bits <= 8) return m.i32.store8(0, 1, addr, v);
-    if (e.bits === 16) return m.i32.store16(0, 2, addr, v);
-    return m.i32.store(0, 4, addr, v);
+    if (e.bits === 64) return m.f64.store(off, 8, addr, v);
+    if (e.bits <= 8) return m.i32.store8(off, 1, addr, v);
+    if (e.bits === 16) return m.i32.store16(off, 2, addr, v);
+    return m.i32.store(off, 4, addr, v);
   }
 
   protected predicateLane(pred: PrimExpr | undefined, l: number, k: number, L: number, total: number): Ref | undefined {
@@ -196,11 +243,17 @@ export abstract class ExprCodegen {
     const k = lane ?? 0;
     const L = total / bl;
     const l = Math.floor(k / bl), kk = k % bl;
-    const x = this.loadLane(b, this.address(b, e.indices, l, kk));
+    const x = total === 1 ? this.foldedLoad(b, e.indices) : this.loadLane(b, this.address(b, e.indices, l, kk));
     const pred = this.predicateLane(e.predicate, l, k, L, total);
     if (!pred) return x;
     const r = reprOf(b.dtype);
     return m.if(pred, x, this.zero(r));
+  }
+
+  /** A scalar load with its constant index part in the offset immediate. */
+  protected foldedLoad(b: Buffer, indices: readonly PrimExpr[]): Ref {
+    const { addr, off } = this.addressOff(b, indices, 0, 0);
+    return this.loadLane(b, addr, off);
   }
 
   protected zero(r: Repr): Ref {
@@ -372,6 +425,8 @@ export abstract class ExprCodegen {
     }
     if (r === "i32") {
       const uns = e.isUInt();
+      const inl = this.divByConst(kind, uns, a, b);
+      if (inl) return this.normI32(t, inl);
       switch (kind) {
         case "Add": return this.normI32(t, m.i32.add(a, b));
         case "Sub": return this.normI32(t, m.i32.sub(a, b));
@@ -401,6 +456,32 @@ export abstract class ExprCodegen {
     const op = ({ Add: "add", Sub: "sub", Mul: "mul", Div: "div", Mod: "mod", FloorDiv: "floordiv", FloorMod: "floormod" } as const)[kind as "Add"];
     if (!op) this.fail(`no arithmetic ${kind} for ${t}`);
     return this.callJs(`arith:${e}:${op}`, t, [a, b], t);
+  }
+
+  /**
+   * Signed i32 division / modulo by a positive constant, inline: the helpers (wasm_helpers.ts)
+   * are calls V8 does not inline, and with a constant divisor the zero and INT_MIN / -1 cases
+   * they guard against cannot happen. A power of two needs no division at all (floor semantics
+   * are an arithmetic shift / a mask in two's complement).
+   */
+  private divByConst(kind: string, uns: boolean, a: Ref, b: Ref): Ref | undefined {
+    const m = this.m;
+    if (uns || binaryen.getExpressionId(b) !== binaryen.ConstId) return undefined;
+    const d = (binaryen.getExpressionInfo(b) as binaryen.ConstInfo).value as number;
+    if (!(d > 0) || !["Div", "Mod", "FloorDiv", "FloorMod"].includes(kind)) return undefined;
+    const pow2 = (d & (d - 1)) === 0;
+    if (kind === "FloorDiv" && pow2) return m.i32.shr_s(a, m.i32.const(Math.log2(d)));
+    if (kind === "FloorMod" && pow2) return m.i32.and(a, m.i32.const(d - 1));
+    if (kind === "Div") return m.i32.div_s(a, b);
+    if (kind === "Mod") return m.i32.rem_s(a, b);
+    // floor: the truncated result, corrected when the remainder is negative (d > 0).
+    const x = this.newLocal(binaryen.i32), rl = this.newLocal(binaryen.i32);
+    const rem = m.local.set(rl, m.i32.rem_s(m.local.tee(x, a, binaryen.i32), m.i32.const(d)));
+    const neg = m.i32.lt_s(this.get(rl), m.i32.const(0));
+    const res = kind === "FloorDiv"
+      ? m.i32.sub(m.i32.div_s(this.get(x), m.i32.const(d)), neg)
+      : m.i32.add(this.get(rl), m.i32.and(m.i32.sub(m.i32.const(0), neg), m.i32.const(d)));
+    return m.block(null, [rem, res], binaryen.i32);
   }
 
   protected compare(kind: string, t: DataType, a: Ref, b: Ref): Ref {

@@ -23,6 +23,7 @@ import type { PrimFunc } from "../../tir/function.js";
 import { Allocate, BufferStore, For, LetStmt, SeqStmt, type Stmt } from "../../tir/stmt.js";
 import { StmtExprMutator, StmtExprVisitor, substituteStmt } from "../../tir/stmt_functor.js";
 import { isPure, primFuncPass, Simplify, modulePass, type Pass } from "../../tir/transform/index.js";
+import { WasmHoistIndexArithmetic } from "./wasm_index_hoist.js";
 
 /** Loops of at most this many iterations over a register-sized temporary are unrolled. */
 const UNROLL_MAX_TRIPS = 8;
@@ -288,5 +289,8 @@ export function hoistInvariantBroadcasts(f: PrimFunc): PrimFunc {
 const unrollPass = primFuncPass("WasmUnrollSmallLoops", unrollSmallLoops);
 const hoistPass = primFuncPass("WasmHoistInvariants", hoistInvariantBroadcasts);
 
-/** The wasm target's extra lowering: unroll (then simplify the constant conditions it leaves), hoist. */
-export const WasmLoopRewrites: Pass = modulePass("WasmLoopRewrites", (mod: IRModule) => hoistPass(Simplify(unrollPass(mod))));
+/**
+ * The wasm target's extra lowering: unroll (then simplify the constant conditions it leaves),
+ * hoist invariant broadcasts, then invariant index arithmetic (wasm_index_hoist.ts).
+ */
+export const WasmLoopRewrites: Pass = modulePass("WasmLoopRewrites", (mod: IRModule) => WasmHoistIndexArithmetic(hoistPass(Simplify(unrollPass(mod)))));

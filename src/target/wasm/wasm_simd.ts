@@ -11,7 +11,7 @@ import type {
 } from "../../ir/expr.js";
 import type { Op } from "../../ir/op_registry.js";
 import { type Ref, reprOf, simdElem } from "./wasm_types.js";
-import { hasLoad, shortName } from "./wasm_expr.js";
+import { foldable, hasLoad, shortName, splitConst } from "./wasm_expr.js";
 import { IntrinsicCodegen } from "./wasm_intrinsics.js";
 import { F32_MATH, type F32MathFn, f32x4MathInline } from "./wasm_math.js";
 
@@ -36,13 +36,50 @@ export abstract class SimdCodegen extends IntrinsicCodegen {
     return r;
   }
 
-  protected vecAddress(b: Buffer, r: Ramp, chunk: number): Ref {
+  /**
+   * Address of chunk `chunk` (lanes 4c..4c+3) of a contiguous access, as a dynamic part and an
+   * offset immediate: the ramp base's constant term plus the chunk's 16 bytes when that total is
+   * foldable, else the chunk's bytes alone (addressOff in wasm_expr.ts gives the argument).
+   */
+  protected vecAddress(b: Buffer, r: Ramp, chunk: number): { addr: Ref; off: number } {
     const m = this.m;
-    let elem = this.hoist(r.base);
-    if (chunk) elem = m.i32.add(elem, m.i32.const(4 * chunk));
+    const [rest, c] = splitConst(r.base);
+    let off = 0, dyn = 0;
+    if (foldable(4 * c + 16 * chunk)) off = 4 * c + 16 * chunk;
+    else {
+      dyn = c;
+      if (foldable(16 * chunk)) off = 16 * chunk;
+      else dyn += 4 * chunk;
+    }
+    let elem = rest ? this.hoist(rest) : m.i32.const(0);
+    if (dyn) elem = m.i32.add(elem, m.i32.const(dyn));
     const eo = b.elemOffset;
     if (!(eo.kind === "IntImm" && (eo as IntImm).value === 0)) elem = m.i32.add(elem, this.toI32(this.hoist(eo), eo.dtype));
-    return m.i32.add(this.base(b), m.i32.shl(elem, m.i32.const(2)));
+    return { addr: m.i32.add(this.base(b), m.i32.shl(elem, m.i32.const(2))), off };
+  }
+
+  /**
+   * `Broadcast(B[i])` of a float32 / int32 element in memory: one v128.load32_splat, computed once
+   * per statement in its prelude (as the scalar was before: a store of several chunks must not
+   * change what a later chunk reads).
+   */
+  protected splatLoad(bc: Broadcast): Ref | undefined {
+    const m = this.m;
+    const e = bc.value;
+    if (e.kind !== "BufferLoad" || e.dtype.lanes !== 1) return undefined;
+    const l = e as BufferLoad;
+    const b = l.buffer;
+    const k = simdElem(b.dtype);
+    if (l.predicate || b.dtype.lanes !== 1 || this.regBufs.has(b.data) || (k !== "f32" && k !== "i32")) return undefined;
+    const hit = this.memo.get(bc);
+    if (hit !== undefined && hit >= 0) return this.get(hit);
+    const { addr, off } = this.addressOff(b, l.indices, 0, 0);
+    const x = m.v128.load32_splat(off, 4, addr);
+    if (!this.pre) return x;
+    const t = this.newLocal(binaryen.v128);
+    this.pre.push(m.local.set(t, x));
+    this.memo.set(bc, t);
+    return this.get(t);
   }
 
   /** Whether `e` (a vector) can be computed as v128 chunks of 4 lanes. */
@@ -156,6 +193,8 @@ export abstract class SimdCodegen extends IntrinsicCodegen {
         return m.i32x4.add(m.i32x4.splat(base), m.i32x4.mul(m.i32x4.splat(s), m.v128.const(new Uint8Array(new Int32Array(lanes).buffer))));
       }
       case "Broadcast": {
+        const sp = this.splatLoad(e as Broadcast);
+        if (sp) return sp;
         const x = this.hoist((e as Broadcast).value);
         return k === "f32" ? m.f32x4.splat(x) : m.i32x4.splat(x);
       }
@@ -168,7 +207,9 @@ export abstract class SimdCodegen extends IntrinsicCodegen {
         const rb = this.regBufs.get(l.buffer.data);
         if (rb) return this.regChunk(rb, l.indices[0]!, c);
         const r = l.predicate ? undefined : this.contiguousVector(l.buffer, l.indices, t.lanes);
-        return r ? m.v128.load(0, 16, this.vecAddress(l.buffer, r, c)) : this.gather(e, c);
+        if (!r) return this.gather(e, c);
+        const { addr, off } = this.vecAddress(l.buffer, r, c);
+        return m.v128.load(off, 16, addr);
       }
       case "Add": case "Sub": case "Mul": case "Div": case "Min": case "Max": {
         const b = e as BinaryOp;

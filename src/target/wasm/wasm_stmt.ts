@@ -374,12 +374,16 @@ export abstract class StmtCodegen extends SimdCodegen {
     const rb = this.regBufs.get(b.data);
     if (rb) return this.withPre(() => this.regStore(rb, s, total));
     return this.withPre(() => {
-      if (total === 1 && !s.predicate) return [this.storeLane(b, this.address(b, s.indices, 0, 0), this.expr(s.value))];
+      if (total === 1 && !s.predicate) {
+        const { addr, off } = this.addressOff(b, s.indices, 0, 0);
+        return [this.storeLane(b, addr, this.expr(s.value), off)];
+      }
       const vec = this.contiguousVector(b, s.indices, total);
       if (vec && !s.predicate && this.vectorizable(s.value)) {
         const out: Ref[] = [];
         for (let c = 0; c < total / 4; c++) {
-          out.push(m.v128.store(0, 16, this.vecAddress(b, vec, c), this.vexpr(s.value, c)));
+          const { addr, off } = this.vecAddress(b, vec, c);
+          out.push(m.v128.store(off, 16, addr, this.vexpr(s.value, c)));
         }
         return out;
       }
