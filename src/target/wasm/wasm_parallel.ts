@@ -2,10 +2,10 @@
  * Parallel loops of the wasm target. With a shared memory, the body of a `parallel` loop is
  * outlined into an internal function `(sp, ctx, lo, hi)` that runs iterations [lo, hi); the
  * variables it uses from outside travel in a context record written at the caller's `sp`.
- * `__weft_parallel_for` splits the range into one chunk per thread, publishes the job in a
+ * `__weft_parallel_for` splits the range into a few chunks per thread, publishes the job in a
  * control block in memory, wakes the worker threads (wasm_threads.ts: each runs an instance of
- * the same module over the same memory, parked in Atomics.wait), runs chunk 0 itself and spins
- * until the others are done. Workers enter through the export `__weft_worker(t)`.
+ * the same module over the same memory, parked in Atomics.wait), takes chunks itself like every
+ * worker does, and spins until no worker is busy. Workers enter through `__weft_worker(t)`.
  *
  * Each thread gets its own scratch region ([base + t * tls, base + (t + 1) * tls)) for the
  * constant-size temporaries the body allocates. A loop stays serial when the body nests in
@@ -20,7 +20,9 @@ import type { ModuleBuilder } from "./wasm_helpers.js";
 import { StmtCodegen } from "./wasm_stmt.js";
 
 /** i32 slots of the control block (CTL_BYTES at `ModuleBuilder.ctl`). */
-export const CTL = { GEN: 0, FN: 1, CTX: 2, LO: 3, HI: 4, N: 5, DONE: 6, SP: 7, TLS: 8, ERR: 9, POOL: 10, EXIT: 11 } as const;
+export const CTL = { GEN: 0, FN: 1, CTX: 2, LO: 3, HI: 4, N: 5, NC: 6, NEXT: 7, ACTIVE: 8, SP: 9, TLS: 10, ERR: 11, POOL: 12, EXIT: 13 } as const;
+/** Chunks per participating thread: uneven progress (a busy core) evens out. */
+const CHUNKS_PER_THREAD = 4;
 export const CTL_BYTES = 64;
 const DISPATCH = "__weft_parallel_for";
 const ENSURE = "__weft_ensure";
@@ -229,39 +231,59 @@ function parallelRuntime(mb: ModuleBuilder): { ctl: number } {
   m.addFunction(ENSURE, binaryen.createType([I32]), binaryen.none, [],
     m.if(m.i32.gt_u(g(0), have()), m.if(m.i32.eq(m.memory.grow(pagesShort), c(-1)), m.unreachable())));
 
-  // __weft_parallel_for(fn, ctx, lo, hi, base, tls); locals: 6 e, 7 n, 8 err.
-  const [FN, CTX, LO, HI, BASE, TLS, E, N, ERR] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const spin = `spin`;
-  m.addFunction(DISPATCH, binaryen.createType([I32, I32, I32, I32, I32, I32]), binaryen.none, [I32, I32, I32], m.block(null, [
+  // __weft_parallel_for(fn, ctx, lo, hi, base, tls); locals: 6 e, 7 n, 8 nc, 9 c, 10 err.
+  // Publishing is a seqlock on GEN (odd while the job's fields change, and only once no worker
+  // is ACTIVE); every participant, this thread included, takes chunks from NEXT until none are
+  // left, so a worker that wakes late (a busy core) only takes what is left.
+  const [FN, CTX, LO, HI, BASE, TLS, E, N, NC, C, ERR] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const waitIdle = (label: string): Ref => m.loop(label, m.br(label, m.i32.ne(slot(CTL.ACTIVE), c(0))));
+  const bump = (k: number, v: Ref): Ref => m.i32.atomic.rmw.add(ctl + 4 * k, c(0), v);
+  m.addFunction(DISPATCH, binaryen.createType([I32, I32, I32, I32, I32, I32]), binaryen.none, [I32, I32, I32, I32, I32], m.block(null, [
     m.local.set(E, m.i32.sub(g(HI), g(LO))),
     m.if(m.i32.le_s(g(E), c(0)), m.return()),
     m.local.set(N, slot(CTL.POOL)),
     m.if(m.i32.gt_s(g(N), g(E)), m.local.set(N, g(E))),
     m.if(m.i32.le_s(g(N), c(1)), m.block(null, [run(g(FN), g(BASE), g(CTX), g(LO), g(HI)), m.return()])),
-    put(CTL.FN, g(FN)), put(CTL.CTX, g(CTX)), put(CTL.LO, g(LO)), put(CTL.HI, g(HI)), put(CTL.N, g(N)),
-    put(CTL.SP, g(BASE)), put(CTL.TLS, g(TLS)), put(CTL.ERR, c(0)), put(CTL.DONE, c(0)),
-    m.drop(m.i32.atomic.rmw.add(ctl + 4 * CTL.GEN, c(0), c(1))),
+    m.local.set(NC, m.i32.mul(g(N), c(CHUNKS_PER_THREAD))),
+    m.if(m.i32.gt_s(g(NC), g(E)), m.local.set(NC, g(E))),
+    m.drop(bump(CTL.GEN, c(1))),
+    waitIdle("idle0"),
+    put(CTL.FN, g(FN)), put(CTL.CTX, g(CTX)), put(CTL.LO, g(LO)), put(CTL.HI, g(HI)), put(CTL.N, g(N)), put(CTL.NC, g(NC)),
+    put(CTL.SP, g(BASE)), put(CTL.TLS, g(TLS)), put(CTL.ERR, c(0)), put(CTL.NEXT, c(0)),
+    m.drop(bump(CTL.GEN, c(1))),
     m.drop(m.memory.atomic.notify(c(ctl + 4 * CTL.GEN), c(-1))),
-    run(g(FN), g(BASE), g(CTX), g(LO), chunk(g(LO), g(E), c(1), g(N))),
-    m.loop(spin, m.br(spin, m.i32.ne(slot(CTL.DONE), m.i32.sub(g(N), c(1))))),
+    m.loop("take", m.block(null, [
+      m.local.set(C, bump(CTL.NEXT, c(1))),
+      m.if(m.i32.lt_s(g(C), g(NC)), m.block(null, [
+        run(g(FN), g(BASE), g(CTX), chunk(g(LO), g(E), g(C), g(NC)), chunk(g(LO), g(E), m.i32.add(g(C), c(1)), g(NC))),
+        m.br("take"),
+      ])),
+    ])),
+    waitIdle("idle1"),
     m.local.set(ERR, slot(CTL.ERR)),
     m.if(m.i32.gt_s(g(ERR), c(0)), m.call(mb.assertFail(), [m.i32.sub(g(ERR), c(1))], binaryen.none)),
     m.if(m.i32.ne(g(ERR), c(0)), m.unreachable()),
   ]));
 
-  // __weft_worker(t): chunk t of the published job, on thread t's scratch. Locals: 1 lo, 2 e, 3 n.
-  const T = 0, WLO = 1, WE = 2, WN = 3;
-  m.addFunction(WORKER_ENTRY, binaryen.createType([I32]), binaryen.none, [I32, I32, I32], m.block(null, [
+  // __weft_worker(t): chunks of the published job on thread t's scratch. Locals: 1 lo, 2 e, 3 nc, 4 c.
+  const T = 0, WLO = 1, WE = 2, WNC = 3, WC = 4;
+  m.addFunction(WORKER_ENTRY, binaryen.createType([I32]), binaryen.none, [I32, I32, I32, I32], m.block(null, [
     m.local.set(WLO, slot(CTL.LO)),
     m.local.set(WE, m.i32.sub(slot(CTL.HI), g(WLO))),
-    m.local.set(WN, slot(CTL.N)),
-    run(
-      slot(CTL.FN),
-      m.i32.add(slot(CTL.SP), m.i32.mul(g(T), slot(CTL.TLS))),
-      slot(CTL.CTX),
-      chunk(g(WLO), g(WE), g(T), g(WN)),
-      chunk(g(WLO), g(WE), m.i32.add(g(T), c(1)), g(WN)),
-    ),
+    m.local.set(WNC, slot(CTL.NC)),
+    m.loop("take", m.block(null, [
+      m.local.set(WC, bump(CTL.NEXT, c(1))),
+      m.if(m.i32.lt_s(g(WC), g(WNC)), m.block(null, [
+        run(
+          slot(CTL.FN),
+          m.i32.add(slot(CTL.SP), m.i32.mul(g(T), slot(CTL.TLS))),
+          slot(CTL.CTX),
+          chunk(g(WLO), g(WE), g(WC), g(WNC)),
+          chunk(g(WLO), g(WE), m.i32.add(g(WC), c(1)), g(WNC)),
+        ),
+        m.br("take"),
+      ])),
+    ])),
   ]));
   m.addFunctionExport(WORKER_ENTRY, WORKER_ENTRY);
   return { ctl };

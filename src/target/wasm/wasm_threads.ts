@@ -1,8 +1,9 @@
 /**
  * The worker threads that run the chunks of parallel loops (wasm_parallel.ts). Each worker
  * instantiates the module's compiled WebAssembly.Module over the same shared memory, then waits
- * on the generation word of the control block; a kernel publishes a job by bumping it, and the
- * worker runs its chunk (`__weft_worker(t)`) and counts itself done. The kernel path uses only
+ * on the generation word of the control block; a kernel publishes a job by bumping it (a
+ * seqlock: odd while the job changes), and the worker announces itself in ACTIVE and takes
+ * chunks (`__weft_worker(t)`) until none are left. The kernel path uses only
  * Atomics and WebAssembly: workers are browser Workers where `Worker` is global, Node's
  * worker_threads otherwise (unref'd, so an idle pool never keeps a process alive).
  */
@@ -23,19 +24,24 @@ const onStart = async ({ module, memory, ctl, id, spin }, post) => {
   }
   const instance = await WebAssembly.instantiate(module, { env: { memory }, weft });
   const run = instance.exports.${WORKER_ENTRY};
-  let gen = Atomics.load(w, C.GEN);
+  let seen = Atomics.load(w, C.GEN);
   post("ready");
   for (;;) {
-    for (let k = 0; k < spin && Atomics.load(w, C.GEN) === gen; k++);
-    Atomics.wait(w, C.GEN, gen);
+    for (let k = 0; k < spin && Atomics.load(w, C.GEN) === seen; k++);
+    Atomics.wait(w, C.GEN, seen);
     const g = Atomics.load(w, C.GEN);
-    if (g === gen) continue;
-    gen = g;
+    if (g === seen || (g & 1)) continue; // nothing new, or a job being published
     if (Atomics.load(w, C.EXIT)) return;
-    if (id < Atomics.load(w, C.N)) {
-      try { run(id); } catch (e) { Atomics.compareExchange(w, C.ERR, 0, -1); }
-      Atomics.add(w, C.DONE, 1);
+    // Announce, then make sure the job did not change meanwhile (the publisher waits for
+    // ACTIVE == 0 before it rewrites the job's fields).
+    Atomics.add(w, C.ACTIVE, 1);
+    if (Atomics.load(w, C.GEN) === g) {
+      seen = g;
+      if (id < Atomics.load(w, C.N)) {
+        try { run(id); } catch (e) { Atomics.compareExchange(w, C.ERR, 0, -1); }
+      }
     }
+    Atomics.sub(w, C.ACTIVE, 1);
   }
 };
 if (typeof require === "function") {
@@ -106,15 +112,15 @@ export class WasmThreadPool {
     Atomics.store(this.ctl, CTL.POOL, Math.max(1, Math.min(this.threads, Math.floor(n))));
   }
 
-  /** After a kernel threw on the calling thread: waits until the workers finished their chunks. */
+  /** After a kernel threw on the calling thread: no chunk is handed out any more, and the workers finish theirs. */
   quiesce(): void {
-    const n = Atomics.load(this.ctl, CTL.N);
-    while (n > 1 && Atomics.load(this.ctl, CTL.DONE) < n - 1) { /* the workers finish their chunks */ }
+    Atomics.store(this.ctl, CTL.NEXT, 0x3fffffff);
+    while (Atomics.load(this.ctl, CTL.ACTIVE) !== 0) { /* the workers finish their chunks */ }
   }
 
   terminate(): void {
     Atomics.store(this.ctl, CTL.EXIT, 1);
-    Atomics.add(this.ctl, CTL.GEN, 1);
+    Atomics.add(this.ctl, CTL.GEN, 2);
     Atomics.notify(this.ctl, CTL.GEN);
     for (const w of this.workers) w.terminate();
     this.workers.length = 0;
