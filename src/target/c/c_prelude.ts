@@ -119,6 +119,21 @@ static void weft_parallel_for(int64_t begin, int64_t end, int32_t nthreads, weft
   pthread_mutex_unlock(&weft_pool.mu);
 }
 static inline void* weft_alloc(size_t bytes) { void* p = NULL; if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) return NULL; return p; }
+/* Workspaces: every heap-sized Allocate has a thread-local slot that keeps its memory across
+ * calls (grown when a call needs more, never shrunk), so the hot path of a call does not
+ * allocate. Thread-local: concurrent calls from several threads, and parallel bodies running on
+ * the pool's workers, each use their own memory. weft_workspace_allocs counts the (re)allocations. */
+typedef struct { void* p; size_t cap; } weft_ws_slot;
+static uint64_t weft_ws_allocs = 0;
+WEFT_EXPORT uint64_t weft_workspace_allocs(void) { return __atomic_load_n(&weft_ws_allocs, __ATOMIC_RELAXED); }
+static inline void* weft_ws_get(weft_ws_slot* s, size_t bytes) {
+  if (__builtin_expect(s->p != NULL && bytes <= s->cap, 1)) return s->p;
+  free(s->p);
+  s->p = weft_alloc(bytes);
+  s->cap = s->p ? bytes : 0;
+  __atomic_fetch_add(&weft_ws_allocs, 1, __ATOMIC_RELAXED);
+  return s->p;
+}
 #define WEFT_INT_HELPERS(T, S) \\
   static inline T weft_floordiv_##S(T a, T b) { T q = a / b, r = a % b; return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q; } \\
   static inline T weft_floormod_##S(T a, T b) { T r = a % b; return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; } \\

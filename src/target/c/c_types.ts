@@ -48,6 +48,8 @@ export abstract class CRendererBase {
   protected readonly declType = new Map<Var, string>();
   /** Outlined parallel loop bodies (context struct + function), emitted before the functions. */
   protected readonly outlined: string[] = [];
+  /** Thread-local workspace slots of heap-sized Allocates (see weft_ws_get in the prelude). */
+  protected readonly workspaces: string[] = [];
   protected tmp = 0;
 
   constructor(protected readonly opts: CodegenOptions) {}

@@ -137,6 +137,7 @@ class CRenderer extends CParallelRenderer {
     for (const t of this.vecTypes.values()) s += t;
     s += ukernelSource(this.ukernels);
     for (const p of this.externProtos.values()) s += p;
+    for (const w of this.workspaces) s += w;
     for (const o of this.outlined) s += o;
     return s;
   }

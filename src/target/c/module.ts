@@ -148,6 +148,7 @@ export class CModule {
   readonly funcs = new Map<string, CFunction>();
   private readonly lib: koffi.IKoffiLib;
   readonly setNumThreads: (n: number) => number;
+  private readonly wsAllocs: () => number | bigint;
 
   constructor(
     readonly source: string,
@@ -158,10 +159,19 @@ export class CModule {
     const lastError = this.lib.func("const char *weft_last_error(void)") as () => string;
     const clearError = this.lib.func("void weft_clear_error(void)") as () => void;
     this.setNumThreads = this.lib.func("int32_t weft_set_num_threads(int32_t n)") as (n: number) => number;
+    this.wsAllocs = this.lib.func("uint64_t weft_workspace_allocs(void)") as () => number | bigint;
     for (const [name, info] of infos) {
       const fn = this.lib.func(info.prototype) as Native;
       this.funcs.set(name, new CFunction(info, fn, lastError, clearError));
     }
+  }
+
+  /**
+   * How many times this library has (re)allocated workspace memory (heap-sized temporaries
+   * kept across calls): constant over repeated calls with the same shapes.
+   */
+  workspaceAllocs(): number {
+    return Number(this.wsAllocs());
   }
 
   get(name: string): CFunction {
