@@ -172,4 +172,76 @@ static inline double weft_max_f64(double a, double b) { return a > b ? a : b; }
     IT n1 = n >> 1, n2 = n - n1; \
     return y * (VT)((n1 + 127) << 23) * (VT)((n2 + 127) << 23); \
   }
+/* Vector logf / tanhf / erff without libm (weft's own minimax fits, evaluated in float32;
+ * relative error against the double-precision functions, measured over float inputs):
+ * - log: x = 2^e m, m in [sqrt(1/2), sqrt(2)), log(1 + f) = f - f^2/2 + f^3 P(f) (P of degree 7),
+ *   e ln2 added in two parts; within 2 ulp (2.4e-7). Subnormals are scaled by 2^23 first;
+ *   0 and -0 -> -inf, x < 0 and NaN -> NaN, inf -> inf.
+ * - tanh: |x| < 0.625: x + x^3 P(x^2) (P of degree 4); else 1 - 2 / (exp(2|x|) + 1); the sign
+ *   put back last (so -0 -> -0, +-inf -> +-1); within 3 ulp (3.6e-7).
+ * - erf: |x| < 0.875: x P(x^2) (P of degree 5); else 1 - exp(-x^2 + Q(x)) with Q of degree 7
+ *   fitted to log(erfc(x)) + x^2 on [0.875, 4] (|x| > 4 -> 4: erf is 1 in float there); the
+ *   sign put back last; within 3 ulp (3.6e-7). */
+#define WEFT_VMATH_F32(VT, IT) \
+  static inline VT VT##_sel(IT m, VT a, VT b) { return (VT)((m & (IT)a) | (~m & (IT)b)); } \
+  static inline VT VT##_log(VT x) { \
+    const VT z = {0}; \
+    IT xi = (IT)x; \
+    IT tiny = (xi > 0) & (xi < 0x00800000); \
+    xi = (IT)(x * VT##_sel(tiny, z + 8388608.0f, z + 1.0f)); \
+    IT e = ((xi >> 23) & 0xff) - 127 - (tiny & 23); \
+    VT m = (VT)((xi & 0x007fffff) | 0x3f800000); \
+    IT big = m > (z + 1.41421356f); \
+    m = VT##_sel(big, m * 0.5f, m); \
+    VT ef = __builtin_convertvector(e - big, VT); \
+    VT f = m - 1.0f; \
+    VT p = f * -0.07634429633617401f + 0.12761549651622772f; \
+    p = p * f + -0.131601944565773f; \
+    p = p * f + 0.14201761782169342f; \
+    p = p * f + -0.16623356938362122f; \
+    p = p * f + 0.20001226663589478f; \
+    p = p * f + -0.250008225440979f; \
+    p = p * f + 0.3333333134651184f; \
+    VT ff = f * f; \
+    VT r = ff * f * p + ef * -2.12194440e-4f - 0.5f * ff; \
+    r = (f + r) + ef * 0.693359375f; \
+    r = VT##_sel(x == z, z - INFINITY, r); \
+    r = VT##_sel(x == z + INFINITY, x, r); \
+    return VT##_sel(x >= z, r, z + NAN); \
+  } \
+  static inline VT VT##_tanh(VT x) { \
+    const VT z = {0}; \
+    IT sign = (IT)x & ~0x7fffffff; \
+    VT a = (VT)((IT)x & 0x7fffffff); \
+    VT aa = a * a; \
+    VT p = aa * -0.005704990588128567f + 0.02063908986747265f; \
+    p = p * aa + -0.05373971536755562f; \
+    p = p * aa + 0.13331441581249237f; \
+    p = p * aa + -0.3333328068256378f; \
+    VT small = a + a * aa * p; \
+    VT large = 1.0f - 2.0f / (VT##_exp(a + a) + 1.0f); \
+    return (VT)((IT)VT##_sel(a < (z + 0.625f), small, large) | sign); \
+  } \
+  static inline VT VT##_erf(VT x) { \
+    const VT z = {0}; \
+    IT sign = (IT)x & ~0x7fffffff; \
+    VT a = (VT)((IT)x & 0x7fffffff); \
+    VT aa = a * a; \
+    VT p = aa * -0.0005631577805615962f + 0.004917594604194164f; \
+    p = p * aa + -0.02671135403215885f; \
+    p = p * aa + 0.11280182003974915f; \
+    p = p * aa + -0.3761232793331146f; \
+    p = p * aa + 1.1283791065216064f; \
+    VT small = a * p; \
+    VT c = VT##_sel(a > (z + 4.0f), z + 4.0f, a); \
+    VT q = c * -2.055429467873182e-05f + 0.0004282285808585584f; \
+    q = q * c + -0.0041409689001739025f; \
+    q = q * c + 0.02504054084420204f; \
+    q = q * c + -0.10815875977277756f; \
+    q = q * c + 0.3665435314178467f; \
+    q = q * c + -1.1294611692428589f; \
+    q = q * c + 0.00016358765424229205f; \
+    VT large = 1.0f - VT##_exp(q - c * c); \
+    return (VT)((IT)VT##_sel(a < (z + 0.875f), small, large) | sign); \
+  }
 `;

@@ -92,7 +92,7 @@ export abstract class CRendererBase {
       let extra = "";
       if (!t.element().isBool()) extra += `WEFT_VMINMAX(${name})\n`;
       if (t.element().isFloat() && t.element().bits === 32) {
-        extra += `typedef int32_t ${name}_i __attribute__((vector_size(${bytes * lanes})));\nWEFT_VEXP_F32(${name}, ${name}_i)\n`;
+        extra += `typedef int32_t ${name}_i __attribute__((vector_size(${bytes * lanes})));\nWEFT_VEXP_F32(${name}, ${name}_i)\nWEFT_VMATH_F32(${name}, ${name}_i)\n`;
       }
       this.vecTypes.set(
         name,

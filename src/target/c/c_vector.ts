@@ -1,7 +1,8 @@
 /**
  * Vector expression lowering of the C renderer: GCC/Clang vector-extension arithmetic, memcpy
- * loads of contiguous Ramps, lane-wise min/max and the polynomial exp (`<vt>_min/_max/_exp`,
- * the WEFT_VMINMAX / WEFT_VEXP_F32 helpers of the prelude), and the lane-by-lane fallback.
+ * loads of contiguous Ramps, lane-wise min/max and the polynomial exp / log / tanh / erf
+ * (`<vt>_min/_max/_exp/_log/_tanh/_erf`, the WEFT_VMINMAX / WEFT_VEXP_F32 / WEFT_VMATH_F32
+ * helpers of the prelude), and the lane-by-lane fallback.
  */
 import type { Op } from "../../ir/op_registry.js";
 import type {
@@ -68,7 +69,7 @@ export abstract class CVectorRenderer extends CExprRenderer {
         const c = e as Call;
         if (c.op.kind !== "Op" || !(t.element().isFloat() && t.element().bits === 32) || c.args.length !== 1 || c.args[0]!.dtype.lanes !== t.lanes) break;
         const name = (c.op as Op).name.replace(/^tir\./, "");
-        if (name === "exp") return `${vt}_exp(${this.vecExpr(c.args[0]!)})`;
+        if (name === "exp" || name === "log" || name === "tanh" || name === "erf") return `${vt}_${name}(${this.vecExpr(c.args[0]!)})`;
         if (name === "sigmoid") return `({ ${vt} _s = ${vt}_exp(-${this.vecExpr(c.args[0]!)}); 1.0f / (1.0f + _s); })`;
         break;
       }
