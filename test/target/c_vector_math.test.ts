@@ -105,8 +105,8 @@ d("c target: vector log / tanh / erf", () => {
         check(fn, a, xs[k]!.data as Float32Array, `${what} ${fn.name}`);
       }
       // The vector widths compute the same polynomial: identical results.
-      expect(Array.from(xs[2]!.data)).toEqual(Array.from(xs[1]!.data));
-      expect(Array.from(xs[3]!.data)).toEqual(Array.from(xs[1]!.data));
+      expect(Array.from(xs[2]!.data as Float32Array)).toEqual(Array.from(xs[1]!.data as Float32Array));
+      expect(Array.from(xs[3]!.data as Float32Array)).toEqual(Array.from(xs[1]!.data as Float32Array));
     });
   }
 });

@@ -21,6 +21,7 @@ import type { IRModule } from "../../ir/module.js";
 import { PrimFunc } from "../../tir/function.js";
 import { ukernelSource } from "./ukernels.js";
 import { PRELUDE } from "./c_prelude.js";
+import { FLOAT16_PRELUDE } from "./c_float16.js";
 import { C_KEYWORDS, cScalarType } from "./c_types.js";
 import { CParallelRenderer } from "./c_parallel.js";
 
@@ -133,7 +134,7 @@ class CRenderer extends CParallelRenderer {
   }
 
   header(): string {
-    let s = PRELUDE;
+    let s = PRELUDE + FLOAT16_PRELUDE;
     for (const t of this.vecTypes.values()) s += t;
     s += ukernelSource(this.ukernels);
     for (const p of this.externProtos.values()) s += p;

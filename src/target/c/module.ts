@@ -2,7 +2,8 @@
  * `buildC`: lowered IRModule -> C source -> shared library -> callable functions (koffi).
  *
  * Arrays are passed to C as pointers into their own memory (no copy) when their storage is the
- * C type (float32 -> Float32Array, int32 -> Int32Array, bool -> Uint8Array, ...). int64 / uint64
+ * C type (float32 -> Float32Array, int32 -> Int32Array, bool -> Uint8Array, float16 and
+ * bfloat16 -> Float32Array of rounded values, ...). int64 / uint64
  * arrays kept as Float64Array (the interpreter's storage) are converted to BigInt64Array for
  * the call and written back afterwards.
  */
@@ -30,7 +31,8 @@ type Native = (...args: unknown[]) => unknown;
 /** The typed array class C reads for a dtype, or undefined when it has no native storage here. */
 export function nativeClass(t: DataType): (new (n: number) => TypedArray) | undefined {
   if (t.isBool()) return Uint8Array;
-  if (t.isFloat()) return t.bits === 32 ? Float32Array : t.bits === 64 ? Float64Array : undefined;
+  // float16 / bfloat16: floats holding values rounded to the type, as NDArray keeps them.
+  if (t.isFloat()) return t.bits === 32 || t.bits === 16 ? Float32Array : t.bits === 64 ? Float64Array : undefined;
   const signed = t.isInt();
   switch (t.bits) {
     case 8:
