@@ -10,10 +10,13 @@ import { IRModule } from "../../src/ir/module.js";
 import { bfloat16Bits, float16Bits, roundToBFloat16, roundToFloat16 } from "../../src/ir/float_format.js";
 import { applyDefaultSchedule } from "../../src/schedule/default/index.js";
 import { buildC } from "../../src/target/c/index.js";
+import { build } from "../../src/target/build.js";
+import { NDArray } from "../../src/runtime/ndarray.js";
 import { Target } from "../../src/target/target.js";
 import { createPrimFunc, placeholder, topi } from "../../src/te/index.js";
 import { Rng, copyArray, fromArray, randomArray, runPrimFunc, type HostArray } from "../../src/tir/interp/index.js";
 import { lower } from "../../src/tir/pipeline.js";
+import { parsePrimFunc } from "../../src/tir/script/index.js";
 import { buildScript, compareArgs, expectSameAsInterp, hasCompiler, randomArgs, testCacheDir } from "./c_helpers.js";
 
 const d = describe.skipIf(!hasCompiler);
@@ -110,6 +113,28 @@ def main(A: T.Buffer((32,), "float16"), W: T.Buffer((32,), "bfloat16"), U: T.Buf
     const args = [fromArray(xs, [xs.length], "float16"), fromArray(xs, [xs.length], "bfloat16"), ...randomArgs(f, 6).slice(2)];
     const { c } = expectSameAsInterp(f, m, args);
     expect(Array.from((c[2] as HostArray).data as Uint16Array)).toEqual(xs.map((x) => float16Bits(x)));
+  });
+
+  test("build(mod, 'c') runs on float16 / bfloat16 NDArrays (float storage of rounded values)", async () => {
+    const f = parsePrimFunc(`
+@T.prim_func
+def main(A: T.Buffer((6,), "float16"), B: T.Buffer((6,), "bfloat16"), C: T.Buffer((6,), "float16")):
+    for i in range(6):
+        C[i] = A[i] * T.float16(3) + T.Cast("float16", B[i])
+`);
+    const prev = process.env["WEFT_CACHE_DIR"];
+    process.env["WEFT_CACHE_DIR"] = testCacheDir;
+    try {
+      const m = await build(IRModule.fromFunction(f, "main"), "c", { lower: null });
+      const xs = [0.1, -2.5, 1000, 65504, 1e-7, 3.14159];
+      const a = NDArray.fromArray(xs, [6], "float16"), b = NDArray.fromArray(xs, [6], "bfloat16"), c = NDArray.empty([6], "float16");
+      m.get("main")(a, b, c);
+      const want = xs.map((x) => roundToFloat16(roundToFloat16(roundToFloat16(x) * 3) + roundToFloat16(roundToBFloat16(x))));
+      expect(c.toArray()).toEqual(want);
+    } finally {
+      if (prev === undefined) delete process.env["WEFT_CACHE_DIR"];
+      else process.env["WEFT_CACHE_DIR"] = prev;
+    }
   });
 
   test("default-scheduled float16 elementwise and reduction operators on c match the interpreter", () => {
