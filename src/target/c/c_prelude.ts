@@ -20,7 +20,9 @@ WEFT_EXPORT void weft_clear_error(void) { weft_error_buf[0] = 0; }
  * a worker that has not been scheduled yet (another process holds the core) is not waited
  * for, so a loaded machine costs at most the serial time instead of a scheduler time slice
  * per parallel loop (what an OpenMP fork/join barrier costs there). Idle workers spin briefly,
- * then sleep on a condition variable. */
+ * then sleep on a condition variable. Chunks are guided: each claim takes 1 / (2 nthreads) of
+ * what is left (at least 1 / (16 nthreads) of the range), so the last claims are small and a
+ * thread that joins late or is slowed down leaves a short tail. */
 typedef void (*weft_par_fn)(int64_t lo, int64_t hi, void* ctx);
 static struct {
   pthread_mutex_t mu;
@@ -29,7 +31,7 @@ static struct {
   int nworkers, busy, closed, active, joined, limit;
   weft_par_fn fn;
   void* ctx;
-  int64_t end, chunk, next;
+  int64_t end, chunk, div, next;
 } weft_pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER };
 static int32_t weft_num_threads_v = 0;
 static inline void weft_pause(void) {
@@ -46,11 +48,17 @@ WEFT_EXPORT int32_t weft_set_num_threads(int32_t n) {
   if (n > 0) weft_num_threads_v = n;
   return weft_default_threads();
 }
-static void weft_run_chunks(weft_par_fn fn, void* ctx, int64_t end, int64_t chunk) {
-  for (;;) {
-    int64_t lo = __atomic_fetch_add(&weft_pool.next, chunk, __ATOMIC_RELAXED);
-    if (lo >= end) break;
-    fn(lo, lo + chunk < end ? lo + chunk : end, ctx);
+static void weft_run_chunks(weft_par_fn fn, void* ctx, int64_t end, int64_t chunk, int64_t div) {
+  int64_t lo = __atomic_load_n(&weft_pool.next, __ATOMIC_RELAXED);
+  while (lo < end) {
+    int64_t c = (end - lo) / div;
+    if (c < chunk) c = chunk;
+    int64_t hi = lo + c < end ? lo + c : end;
+    /* On failure lo becomes the current value and the claim is recomputed. */
+    if (__atomic_compare_exchange_n(&weft_pool.next, &lo, hi, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+      fn(lo, hi, ctx);
+      lo = __atomic_load_n(&weft_pool.next, __ATOMIC_RELAXED);
+    }
   }
 }
 static void* weft_worker(void* arg) {
@@ -65,9 +73,9 @@ static void* weft_worker(void* arg) {
     weft_pool.active++;
     weft_par_fn fn = weft_pool.fn;
     void* ctx = weft_pool.ctx;
-    int64_t end = weft_pool.end, chunk = weft_pool.chunk;
+    int64_t end = weft_pool.end, chunk = weft_pool.chunk, div = weft_pool.div;
     pthread_mutex_unlock(&weft_pool.mu);
-    weft_run_chunks(fn, ctx, end, chunk);
+    weft_run_chunks(fn, ctx, end, chunk, div);
     pthread_mutex_lock(&weft_pool.mu);
     if (__atomic_sub_fetch(&weft_pool.active, 1, __ATOMIC_RELEASE) == 0 && weft_pool.closed) pthread_cond_signal(&weft_pool.done);
     pthread_mutex_unlock(&weft_pool.mu);
@@ -94,11 +102,12 @@ static void weft_parallel_for(int64_t begin, int64_t end, int32_t nthreads, weft
     if (rc != 0) break;
     weft_pool.nworkers++;
   }
-  int64_t pieces = (int64_t)nthreads * 8;
+  int64_t pieces = (int64_t)nthreads * 16;
   weft_pool.fn = fn;
   weft_pool.ctx = ctx;
   weft_pool.end = end;
   weft_pool.chunk = (n + pieces - 1) / pieces;
+  weft_pool.div = (int64_t)nthreads * 2;
   weft_pool.next = begin;
   weft_pool.closed = 0;
   weft_pool.active = 0;
@@ -106,9 +115,9 @@ static void weft_parallel_for(int64_t begin, int64_t end, int32_t nthreads, weft
   weft_pool.limit = nthreads - 1;
   __atomic_store_n(&weft_pool.gen, weft_pool.gen + 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&weft_pool.wake);
-  int64_t chunk = weft_pool.chunk;
+  int64_t chunk = weft_pool.chunk, div = weft_pool.div;
   pthread_mutex_unlock(&weft_pool.mu);
-  weft_run_chunks(fn, ctx, end, chunk);
+  weft_run_chunks(fn, ctx, end, chunk, div);
   pthread_mutex_lock(&weft_pool.mu);
   weft_pool.closed = 1; /* workers that have not joined yet will not */
   pthread_mutex_unlock(&weft_pool.mu);
