@@ -65,15 +65,17 @@ def main(A: T.Buffer((128,), "float32"), H: T.Buffer((128,), "float16"), B: T.Bu
   test("arithmetic rounds after every operation, as in the interpreter: scalar and 8-lane vectors", () => {
     const { f, m } = buildScript(`
 @T.prim_func
-def main(A: T.Buffer((256,), "float16"), B: T.Buffer((256,), "float16"), W: T.Buffer((256,), "bfloat16"), C: T.Buffer((256,), "float16"), D: T.Buffer((256,), "float16"), E: T.Buffer((256,), "bfloat16"), F: T.Buffer((256,), "float32")):
+def main(A: T.Buffer((256,), "float16"), B: T.Buffer((256,), "float16"), W: T.Buffer((256,), "bfloat16"), C: T.Buffer((256,), "float16"), D: T.Buffer((256,), "float16"), E: T.Buffer((256,), "bfloat16"), F: T.Buffer((256,), "float32"), G: T.Buffer((256,), "bfloat16")):
     for i in range(256):
         C[i] = A[i] * B[i] + T.float16(0.1) - A[i] / (T.fabs(B[i]) + T.float16(0.001))
         E[i] = W[i] * W[i] - T.Cast("bfloat16", A[i]) + T.bfloat16(1.0e-3) / W[i]
         F[i] = T.Cast("float32", T.floordiv(A[i], B[i])) + T.Cast("float32", T.floormod(A[i], B[i])) + T.Cast("float32", T.max(A[i], B[i]))
     for i in range(32):
         D[T.Ramp(i * 8, 1, 8)] = A[T.Ramp(i * 8, 1, 8)] * B[T.Ramp(i * 8, 1, 8)] + T.Broadcast(T.float16(0.1), 8) - A[T.Ramp(i * 8, 1, 8)] / (B[T.Ramp(i * 8, 1, 8)] * B[T.Ramp(i * 8, 1, 8)] + T.Broadcast(T.float16(0.001), 8))
+        G[T.Ramp(i * 8, 1, 8)] = W[T.Ramp(i * 8, 1, 8)] * W[T.Ramp(i * 8, 1, 8)] - T.Cast("bfloat16x8", A[T.Ramp(i * 8, 1, 8)]) + T.Broadcast(T.bfloat16(1.0e-3), 8) / W[T.Ramp(i * 8, 1, 8)]
 `);
     expect(m.source).toContain("weft_f16x8_rnd(");
+    expect(m.source).toContain("weft_bf16x8_rnd(");
     const rng = new Rng(9);
     const a = edgeInputs(256, 3).map((x) => (Math.abs(x) > 300 ? x / 1000 : x));
     const b = Array.from({ length: 256 }, (_, k) => (k % 3 === 0 ? rng.uniform(-1e-3, 1e-3) : k % 3 === 1 ? rng.uniform(-300, 300) : rng.uniform(-2, 2)));
