@@ -21,7 +21,7 @@ WEFT_EXPORT void weft_clear_error(void) { weft_error_buf[0] = 0; }
  * for, so a loaded machine costs at most the serial time instead of a scheduler time slice
  * per parallel loop (what an OpenMP fork/join barrier costs there). Idle workers spin briefly,
  * then sleep on a condition variable. Chunks are guided: each claim takes 1 / (2 nthreads) of
- * what is left (at least 1 / (16 nthreads) of the range), so the last claims are small and a
+ * what is left (at least 1 / (32 nthreads) of the range), so the last claims are small and a
  * thread that joins late or is slowed down leaves a short tail. */
 typedef void (*weft_par_fn)(int64_t lo, int64_t hi, void* ctx);
 static struct {
@@ -102,7 +102,7 @@ static void weft_parallel_for(int64_t begin, int64_t end, int32_t nthreads, weft
     if (rc != 0) break;
     weft_pool.nworkers++;
   }
-  int64_t pieces = (int64_t)nthreads * 16;
+  int64_t pieces = (int64_t)nthreads * 32;
   weft_pool.fn = fn;
   weft_pool.ctx = ctx;
   weft_pool.end = end;
