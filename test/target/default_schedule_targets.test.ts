@@ -27,15 +27,7 @@ interface Case {
   name: string;
   make: () => Tensor[];
   exact?: boolean;
-  /** Why the c target cannot run this case (skipped there with it.skip; see cCases). */
-  cUnsupported?: string;
 }
-
-// The c target has no float16 yet: src/target/c/c_types.ts cScalarType throws
-// "CodegenError: c target: float16 is not supported yet (float32 and float64 are)" for any
-// float16 buffer or cast, unscheduled or scheduled. On c the cast case is therefore run without
-// its float16 output (below) and the full case is it.skip'ed.
-const C_NO_FLOAT16 = "c target: float16 unsupported (src/target/c/c_types.ts cScalarType throws CodegenError)";
 
 const p = (shape: number[], dtype = "float32", name = "x") => placeholder(shape, dtype, name);
 
@@ -72,16 +64,10 @@ const cases: Case[] = [
     return [x, i, topi.transpose(x, [2, 0, 1]), topi.reshape(x, [6, 4]), topi.concat([x, x], 1), s0, s1,
       topi.stridedSlice(x, [0, 1, 0], [2, 3, 4], [1, 1, 2]), topi.pad(x, [0, 1, 2], [1, 0, 1]), topi.take(x, topi.clip(i, 0, 3), 2)];
   } },
-  { name: "cast float32 -> int32 / float16", cUnsupported: C_NO_FLOAT16, make: () => { const x = p([17]); return [x, topi.cast(topi.multiply(x, 100), "int32"), topi.cast(x, "float16")]; } },
+  { name: "cast float32 -> int32 / float16", make: () => { const x = p([17]); return [x, topi.cast(topi.multiply(x, 100), "int32"), topi.cast(x, "float16")]; } },
 ];
 
 const SEED = 7;
-
-/** The c workloads: every case, plus the c-supported part of each case c cannot run whole. */
-const cCases: Case[] = [
-  ...cases,
-  { name: "cast float32 -> int32 (the c-supported part of the cast case)", make: () => { const x = p([17]); return [x, topi.cast(topi.multiply(x, 100), "int32")]; } },
-];
 
 /** Default-schedules `f` for `target` (every PrimFunc of the module). */
 function scheduled(f: PrimFunc, target: "c" | "wasm"): PrimFunc {
@@ -100,8 +86,8 @@ function checkC(f: PrimFunc, g: PrimFunc, exact: boolean | undefined): void {
 }
 
 describe.skipIf(!hasCompiler)("TE operators, unscheduled, c target vs interpreter", () => {
-  for (const c of cCases) {
-    (c.cUnsupported ? it.skip : it)(c.name, () => {
+  for (const c of cases) {
+    it(c.name, () => {
       const f = createPrimFunc(c.make());
       checkC(f, f, c.exact);
     });
@@ -109,8 +95,8 @@ describe.skipIf(!hasCompiler)("TE operators, unscheduled, c target vs interprete
 });
 
 describe.skipIf(!hasCompiler)("TE operators, default schedule, c target vs interpreter (unscheduled)", () => {
-  for (const c of cCases) {
-    (c.cUnsupported ? it.skip : it)(c.name, () => {
+  for (const c of cases) {
+    it(c.name, () => {
       const f = createPrimFunc(c.make());
       checkC(f, scheduled(f, "c"), c.exact);
     });

@@ -3,7 +3,8 @@
  * calls and intrinsics), and the index arithmetic shared with the vector and statement layers:
  * flat buffer indices (`flattenIndex`) and `base + stride * lane` recognition (`asRamp`).
  */
-import type { DataType } from "../../ir/dtype.js";
+import { float32, type DataType } from "../../ir/dtype.js";
+import { roundToBFloat16, roundToFloat16 } from "../../ir/float_format.js";
 import {
   Add, Broadcast, BufferLoad, Call, Cast, FloatImm, Mul, IntImm, Let, PrimExpr, Ramp, Select, StringImm, Var,
   type BinaryOp, type CmpOp, type And, type Or, type Not,
@@ -12,6 +13,7 @@ import type { Buffer } from "../../ir/buffer.js";
 import type { Op } from "../../ir/op_registry.js";
 import { isUkernel } from "./ukernels.js";
 import { CodegenError, CRendererBase, cScalarType, shortName } from "./c_types.js";
+import { narrowFloat, type NarrowFloat } from "./c_float16.js";
 
 const MATH_F32: Record<string, string> = {
   exp: "expf", exp2: "exp2f", log: "logf", log2: "log2f", log10: "log10f", log1p: "log1pf", expm1: "expm1f",
@@ -53,6 +55,8 @@ export abstract class CExprRenderer extends CRendererBase {
   }
 
   protected floatImm(t: DataType, v: number): string {
+    const nf = narrowFloat(t);
+    if (nf) return this.floatImm(float32, nf === "f16" ? roundToFloat16(v) : roundToBFloat16(v));
     if (Number.isNaN(v)) return t.bits === 32 ? "NAN" : "((double)NAN)";
     if (v === Infinity) return t.bits === 32 ? "INFINITY" : "((double)INFINITY)";
     if (v === -Infinity) return t.bits === 32 ? "(-INFINITY)" : "(-(double)INFINITY)";
@@ -62,6 +66,8 @@ export abstract class CExprRenderer extends CRendererBase {
 
   /** Wraps 8/16-bit integer results back into their type (C promotes them to int). */
   protected wrap(t: DataType, s: string): string {
+    const nf = narrowFloat(t);
+    if (nf) return `weft_rnd_${nf}(${s})`;
     return t.isIntegral() && t.bits < 32 ? `((${cScalarType(t)})${s})` : s;
   }
 
@@ -78,7 +84,7 @@ export abstract class CExprRenderer extends CRendererBase {
       case "SizeVar":
         return this.nameOf(e as Var);
       case "Cast":
-        return `((${cScalarType(t)})${this.scalar((e as Cast).value)})`;
+        return this.castScalar(t, this.scalar((e as Cast).value));
       case "Add":
       case "Sub":
       case "Mul":
@@ -86,6 +92,8 @@ export abstract class CExprRenderer extends CRendererBase {
       case "Mod": {
         const b = e as BinaryOp;
         const x = this.scalar(b.a), y = this.scalar(b.b);
+        const nf = narrowFloat(t);
+        if (nf) return this.narrowArith(e.kind, nf, x, y);
         if (e.kind === "Mod" && t.isFloat()) return `${t.bits === 32 ? "fmodf" : "fmod"}(${x}, ${y})`;
         const op = { Add: "+", Sub: "-", Mul: "*", Div: "/", Mod: "%" }[e.kind];
         return this.wrap(t, `(${x} ${op} ${y})`);
@@ -94,6 +102,8 @@ export abstract class CExprRenderer extends CRendererBase {
       case "FloorMod": {
         const b = e as BinaryOp;
         const x = this.scalar(b.a), y = this.scalar(b.b);
+        const nf = narrowFloat(t);
+        if (nf) return this.narrowArith(e.kind, nf, x, y);
         if (t.isFloat()) {
           const fl = t.bits === 32 ? "floorf" : "floor";
           return e.kind === "FloorDiv" ? `${fl}(${x} / ${y})` : `({ ${cScalarType(t)} _a = ${x}, _b = ${y}; _a - ${fl}(_a / _b) * _b; })`;
@@ -138,13 +148,51 @@ export abstract class CExprRenderer extends CRendererBase {
         return `${ptr}[${this.expr(this.flatIndex(l.buffer, l.indices))}]`;
       }
       case "Call":
-        return this.call(e as Call, (x) => this.scalar(x));
+        return this.narrowCall(t, this.call(e as Call, (x) => this.scalar(x)));
       case "Ramp":
       case "Broadcast":
       case "Shuffle":
         throw new CodegenError(`c codegen: ${e.kind} with scalar type ${t}`);
       default:
         throw new CodegenError(`c codegen: unsupported expression ${e.kind}`);
+    }
+  }
+
+  /** A scalar cast of the C expression `x` to `t` (rounding to float16 / bfloat16 from double). */
+  protected castScalar(t: DataType, x: string): string {
+    const nf = narrowFloat(t);
+    return nf ? `weft_rnd_${nf}((double)(${x}))` : `((${cScalarType(t)})${x})`;
+  }
+
+  /** The result of a call of type `t` (rounded when it is float16 / bfloat16; math runs in double). */
+  protected narrowCall(t: DataType, s: string): string {
+    const nf = narrowFloat(t);
+    return nf ? `weft_rnd_${nf}(${s})` : s;
+  }
+
+  /**
+   * A float16 / bfloat16 operation as the interpreter computes it: in double, rounded to the
+   * type (floordiv / floormod round their intermediate results too, see scalar_ops.ts).
+   */
+  protected narrowArith(kind: string, nf: NarrowFloat, x: string, y: string): string {
+    const r = `weft_rnd_${nf}`;
+    switch (kind) {
+      case "Add":
+        return `${r}((double)${x} + (double)${y})`;
+      case "Sub":
+        return `${r}((double)${x} - (double)${y})`;
+      case "Mul":
+        return `${r}((double)${x} * (double)${y})`;
+      case "Div":
+        return `${r}((double)${x} / (double)${y})`;
+      case "Mod":
+        return `${r}(fmod(${x}, ${y}))`;
+      case "FloorDiv":
+        return `${r}(floor(${r}((double)${x} / (double)${y})))`;
+      case "FloorMod":
+        return `({ float _a = ${x}, _b = ${y}; float _q = ${r}(floor(${r}((double)_a / _b))); ${r}((double)_a - ${r}((double)_q * _b)); })`;
+      default:
+        throw new CodegenError(`c codegen: no ${nf} lowering for ${kind}`);
     }
   }
 
@@ -194,6 +242,10 @@ export abstract class CExprRenderer extends CRendererBase {
       case "popcount":
         return `__builtin_popcountll((uint64_t)(u${cScalarType(a[0]!.dtype).replace(/^u/, "")})${arg(a[0]!)})`;
       case "reinterpret": {
+        const nfFrom = narrowFloat(a[0]!.dtype), nfTo = narrowFloat(t);
+        if (nfFrom && !t.isFloat() && t.bits === 16) return `((${cScalarType(t)})weft_${nfFrom}_bits(${arg(a[0]!)}))`;
+        if (nfTo && !a[0]!.dtype.isFloat() && a[0]!.dtype.bits === 16) return `weft_${nfTo}_from_bits((uint16_t)${arg(a[0]!)})`;
+        if (nfFrom || nfTo) throw new CodegenError(`c codegen: T.reinterpret between ${a[0]!.dtype} and ${t}: ${nfFrom ?? nfTo} reinterprets only to or from 16-bit integers`);
         const from = cScalarType(a[0]!.dtype);
         return `({ ${from} _f = ${arg(a[0]!)}; ${cScalarType(t)} _r; memcpy(&_r, &_f, sizeof _r); _r; })`;
       }

@@ -116,11 +116,15 @@ export abstract class CStmtRenderer extends CVectorRenderer {
     if (constant && bytes <= limit) {
       return `${ind}{\n${ind}  ${elem} ${n}[${Math.max(1, count)}] __attribute__((aligned(64)));\n${this.stmt(a.body, ind + "  ", sc)}${ind}}\n`;
     }
+    // Heap-sized: a workspace slot of this Allocate, kept across calls (grown, never shrunk)
+    // and thread-local, so concurrent calls and the pool's workers each have their own.
     const size = [String(a.dtype.lanes), ...a.extents.map((e) => `(size_t)(${this.expr(e)})`)].join(" * ");
+    const slot = `weft_ws_${this.workspaces.length}`;
+    this.workspaces.push(`static __thread weft_ws_slot ${slot};\n`);
     const fail = sc.inParallel ? `weft_set_error("weft: out of memory"); abort();` : `weft_set_error("weft: out of memory allocating ${n}"); return -1;`;
     return (
-      `${ind}{\n${ind}  ${elem}* ${n} = (${elem}*)weft_alloc(sizeof(${elem}) * ${size});\n${ind}  if (!${n}) { ${fail} }\n` +
-      `${this.stmt(a.body, ind + "  ", sc)}${ind}  free(${n});\n${ind}}\n`
+      `${ind}{\n${ind}  ${elem}* ${n} = (${elem}*)weft_ws_get(&${slot}, sizeof(${elem}) * ${size});\n${ind}  if (!${n}) { ${fail} }\n` +
+      `${this.stmt(a.body, ind + "  ", sc)}${ind}}\n`
     );
   }
 

@@ -2,6 +2,7 @@
 import type { DataType } from "../../ir/dtype.js";
 import type { Var } from "../../ir/expr.js";
 import type { CodegenOptions } from "./codegen_c.js";
+import { narrowFloat } from "./c_float16.js";
 
 export class CodegenError extends Error {
   override name = "CodegenError";
@@ -15,7 +16,9 @@ export function cScalarType(t: DataType): string {
   if (e.isFloat()) {
     if (e.code === "float" && e.bits === 32) return "float";
     if (e.code === "float" && e.bits === 64) return "double";
-    throw new CodegenError(`c target: ${e} is not supported yet (float32 and float64 are)`);
+    // Kept in floats holding values rounded to the type (see c_float16.ts).
+    if (e.bits === 16) return "float";
+    throw new CodegenError(`c target: ${e} is not supported (float16, bfloat16, float32 and float64 are)`);
   }
   if (![8, 16, 32, 64].includes(e.bits)) throw new CodegenError(`c target: ${e} is not supported (8/16/32/64-bit integers are)`);
   return `${e.isUInt() ? "uint" : "int"}${e.bits}_t`;
@@ -23,7 +26,7 @@ export function cScalarType(t: DataType): string {
 
 export function shortName(t: DataType): string {
   const e = t.element();
-  if (e.isFloat()) return `f${e.bits}`;
+  if (e.isFloat()) return e.code === "bfloat" ? "bf16" : `f${e.bits}`;
   if (e.isBool()) return "b";
   return `${e.isUInt() ? "u" : "i"}${e.bits}`;
 }
@@ -48,6 +51,8 @@ export abstract class CRendererBase {
   protected readonly declType = new Map<Var, string>();
   /** Outlined parallel loop bodies (context struct + function), emitted before the functions. */
   protected readonly outlined: string[] = [];
+  /** Thread-local workspace slots of heap-sized Allocates (see weft_ws_get in the prelude). */
+  protected readonly workspaces: string[] = [];
   protected tmp = 0;
 
   constructor(protected readonly opts: CodegenOptions) {}
@@ -84,17 +89,21 @@ export abstract class CRendererBase {
     if ((lanes & (lanes - 1)) !== 0) throw new CodegenError(`c target: vector ${t} has ${lanes} lanes; only powers of two are supported`);
     // Bool vectors are masks of int8 lanes (nonzero = true).
     const elem = t.element().isBool() ? "int8_t" : cScalarType(t);
-    const bytes = t.element().isBool() ? 1 : t.bytes();
+    const narrow = narrowFloat(t);
+    const bytes = lanes * (t.element().isBool() ? 1 : narrow ? 4 : t.element().bytes());
     const name = `weft_${t.element().isBool() ? "bool" : shortName(t)}x${lanes}`;
     if (!this.vecTypes.has(name)) {
       let extra = "";
       if (!t.element().isBool()) extra += `WEFT_VMINMAX(${name})\n`;
       if (t.element().isFloat() && t.element().bits === 32) {
-        extra += `typedef int32_t ${name}_i __attribute__((vector_size(${bytes * lanes})));\nWEFT_VEXP_F32(${name}, ${name}_i)\n`;
+        extra += `typedef int32_t ${name}_i __attribute__((vector_size(${bytes})));\nWEFT_VEXP_F32(${name}, ${name}_i)\nWEFT_VMATH_F32(${name}, ${name}_i)\n`;
+      }
+      if (narrow) {
+        extra += `typedef int32_t ${name}_i __attribute__((vector_size(${bytes})));\nWEFT_VRND_${narrow.toUpperCase()}(${name}, ${name}_i)\n`;
       }
       this.vecTypes.set(
         name,
-        `typedef ${elem} ${name} __attribute__((vector_size(${bytes * lanes})));\n` +
+        `typedef ${elem} ${name} __attribute__((vector_size(${bytes})));\n` +
           `static inline ${name} ${name}_ld(const void* p) { ${name} v; memcpy(&v, p, sizeof v); return v; }\n` +
           `static inline void ${name}_st(void* p, ${name} v) { memcpy(p, &v, sizeof v); }\n` +
           extra,

@@ -1,7 +1,8 @@
 /**
  * Vector expression lowering of the C renderer: GCC/Clang vector-extension arithmetic, memcpy
- * loads of contiguous Ramps, lane-wise min/max and the polynomial exp (`<vt>_min/_max/_exp`,
- * the WEFT_VMINMAX / WEFT_VEXP_F32 helpers of the prelude), and the lane-by-lane fallback.
+ * loads of contiguous Ramps, lane-wise min/max and the polynomial exp / log / tanh / erf
+ * (`<vt>_min/_max/_exp/_log/_tanh/_erf`, the WEFT_VMINMAX / WEFT_VEXP_F32 / WEFT_VMATH_F32
+ * helpers of the prelude), and the lane-by-lane fallback.
  */
 import type { Op } from "../../ir/op_registry.js";
 import type {
@@ -10,6 +11,7 @@ import type {
 } from "../../ir/expr.js";
 import { CodegenError, cScalarType, shortName } from "./c_types.js";
 import { asRamp, CExprRenderer, isConst } from "./c_expr.js";
+import { narrowFloat } from "./c_float16.js";
 
 /** Vector expressions, on top of the scalar layer. */
 export abstract class CVectorRenderer extends CExprRenderer {
@@ -37,14 +39,24 @@ export abstract class CVectorRenderer extends CExprRenderer {
       case "Mul": {
         const b = e as BinaryOp;
         const op = { Add: "+", Sub: "-", Mul: "*" }[e.kind];
-        return `(${this.vecExpr(b.a)} ${op} ${this.vecExpr(b.b)})`;
+        const r = `(${this.vecExpr(b.a)} ${op} ${this.vecExpr(b.b)})`;
+        return narrowFloat(t) ? `${vt}_rnd(${r})` : r;
       }
       case "Div":
-        if (t.isFloat()) return `(${this.vecExpr((e as BinaryOp).a)} / ${this.vecExpr((e as BinaryOp).b)})`;
+        if (t.isFloat()) {
+          const r = `(${this.vecExpr((e as BinaryOp).a)} / ${this.vecExpr((e as BinaryOp).b)})`;
+          return narrowFloat(t) ? `${vt}_rnd(${r})` : r;
+        }
         break;
       case "Cast": {
         const v = (e as Cast).value;
         if (t.element().isBool() || v.dtype.element().isBool()) break;
+        if (narrowFloat(t)) {
+          // One rounding from float lanes; from integers or doubles lane by lane (rounding from double).
+          const from = v.dtype.element();
+          if (!(from.isFloat() && (from.bits === 32 || narrowFloat(from)))) break;
+          return `${vt}_rnd(__builtin_convertvector(${this.vecExpr(v)}, ${vt}))`;
+        }
         return `__builtin_convertvector(${this.vecExpr(v)}, ${vt})`;
       }
       case "EQ":
@@ -68,7 +80,7 @@ export abstract class CVectorRenderer extends CExprRenderer {
         const c = e as Call;
         if (c.op.kind !== "Op" || !(t.element().isFloat() && t.element().bits === 32) || c.args.length !== 1 || c.args[0]!.dtype.lanes !== t.lanes) break;
         const name = (c.op as Op).name.replace(/^tir\./, "");
-        if (name === "exp") return `${vt}_exp(${this.vecExpr(c.args[0]!)})`;
+        if (name === "exp" || name === "log" || name === "tanh" || name === "erf") return `${vt}_${name}(${this.vecExpr(c.args[0]!)})`;
         if (name === "sigmoid") return `({ ${vt} _s = ${vt}_exp(-${this.vecExpr(c.args[0]!)}); 1.0f / (1.0f + _s); })`;
         break;
       }
@@ -125,7 +137,7 @@ export abstract class CVectorRenderer extends CExprRenderer {
         throw new CodegenError("c codegen: Shuffle index out of range");
       }
       case "Cast":
-        return `((${cScalarType(t)})${this.lane((e as Cast).value, l)})`;
+        return this.castScalar(t, this.lane((e as Cast).value, l));
       case "Add":
       case "Sub":
       case "Mul":
@@ -138,6 +150,8 @@ export abstract class CVectorRenderer extends CExprRenderer {
         const b = e as BinaryOp;
         const x = this.lane(b.a, l), y = this.lane(b.b, l);
         const et = t.element();
+        const nf = narrowFloat(et);
+        if (nf && e.kind !== "Min" && e.kind !== "Max") return this.narrowArith(e.kind, nf, x, y);
         if (e.kind === "Min" || e.kind === "Max") return `weft_${e.kind === "Min" ? "min" : "max"}_${shortName(et)}(${x}, ${y})`;
         if (e.kind === "FloorDiv" || e.kind === "FloorMod") {
           if (et.isFloat()) {
@@ -177,7 +191,7 @@ export abstract class CVectorRenderer extends CExprRenderer {
         return b.predicate ? `(${this.lane(b.predicate, l)} ? ${load} : (${cScalarType(t)})0)` : load;
       }
       case "Call":
-        return this.call(e as Call, (x) => this.lane(x, l));
+        return this.narrowCall(t, this.call(e as Call, (x) => this.lane(x, l)));
       default:
         break;
     }

@@ -21,6 +21,7 @@ import type { IRModule } from "../../ir/module.js";
 import { PrimFunc } from "../../tir/function.js";
 import { ukernelSource } from "./ukernels.js";
 import { PRELUDE } from "./c_prelude.js";
+import { FLOAT16_PRELUDE } from "./c_float16.js";
 import { C_KEYWORDS, cScalarType } from "./c_types.js";
 import { CParallelRenderer } from "./c_parallel.js";
 
@@ -133,10 +134,11 @@ class CRenderer extends CParallelRenderer {
   }
 
   header(): string {
-    let s = PRELUDE;
+    let s = PRELUDE + FLOAT16_PRELUDE;
     for (const t of this.vecTypes.values()) s += t;
     s += ukernelSource(this.ukernels);
     for (const p of this.externProtos.values()) s += p;
+    for (const w of this.workspaces) s += w;
     for (const o of this.outlined) s += o;
     return s;
   }

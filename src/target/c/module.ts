@@ -2,7 +2,8 @@
  * `buildC`: lowered IRModule -> C source -> shared library -> callable functions (koffi).
  *
  * Arrays are passed to C as pointers into their own memory (no copy) when their storage is the
- * C type (float32 -> Float32Array, int32 -> Int32Array, bool -> Uint8Array, ...). int64 / uint64
+ * C type (float32 -> Float32Array, int32 -> Int32Array, bool -> Uint8Array, float16 and
+ * bfloat16 -> Float32Array of rounded values, ...). int64 / uint64
  * arrays kept as Float64Array (the interpreter's storage) are converted to BigInt64Array for
  * the call and written back afterwards.
  */
@@ -30,7 +31,8 @@ type Native = (...args: unknown[]) => unknown;
 /** The typed array class C reads for a dtype, or undefined when it has no native storage here. */
 export function nativeClass(t: DataType): (new (n: number) => TypedArray) | undefined {
   if (t.isBool()) return Uint8Array;
-  if (t.isFloat()) return t.bits === 32 ? Float32Array : t.bits === 64 ? Float64Array : undefined;
+  // float16 / bfloat16: floats holding values rounded to the type, as NDArray keeps them.
+  if (t.isFloat()) return t.bits === 32 || t.bits === 16 ? Float32Array : t.bits === 64 ? Float64Array : undefined;
   const signed = t.isInt();
   switch (t.bits) {
     case 8:
@@ -148,6 +150,7 @@ export class CModule {
   readonly funcs = new Map<string, CFunction>();
   private readonly lib: koffi.IKoffiLib;
   readonly setNumThreads: (n: number) => number;
+  private readonly wsAllocs: () => number | bigint;
 
   constructor(
     readonly source: string,
@@ -158,10 +161,19 @@ export class CModule {
     const lastError = this.lib.func("const char *weft_last_error(void)") as () => string;
     const clearError = this.lib.func("void weft_clear_error(void)") as () => void;
     this.setNumThreads = this.lib.func("int32_t weft_set_num_threads(int32_t n)") as (n: number) => number;
+    this.wsAllocs = this.lib.func("uint64_t weft_workspace_allocs(void)") as () => number | bigint;
     for (const [name, info] of infos) {
       const fn = this.lib.func(info.prototype) as Native;
       this.funcs.set(name, new CFunction(info, fn, lastError, clearError));
     }
+  }
+
+  /**
+   * How many times this library has (re)allocated workspace memory (heap-sized temporaries
+   * kept across calls): constant over repeated calls with the same shapes.
+   */
+  workspaceAllocs(): number {
+    return Number(this.wsAllocs());
   }
 
   get(name: string): CFunction {
