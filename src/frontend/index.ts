@@ -1,0 +1,2 @@
+export * from "./onnx/index.js";
+export * from "./shape_util.js";
