@@ -27,7 +27,10 @@ export const MIN_OPSET = 13;
 export const MAX_OPSET = 21;
 
 export interface ImportOptions {
-  /** Initializers become trailing parameters of main instead of Constants (TVM's keep_params_in_input). */
+  /**
+   * Initializers become trailing parameters of main instead of Constants (TVM's
+   * keep_params_in_input); small int vectors (shapes, axes) stay Constants.
+   */
   keepParamsInInput?: boolean;
   /** Name of the Relax function (default "main"). */
   entry?: string;
@@ -143,7 +146,9 @@ export function importOnnx(model: Uint8Array | IModelProto, opts: ImportOptions 
   }
   for (const t of graph.initializer ?? []) {
     const value = tensorValue(t, `initializer '${t.name}'`);
-    if (opts.keepParamsInInput) {
+    // Small int vectors are shapes and axes: they stay Constants so shape folding still works.
+    const shapeLike = value.dtype.isIntegral() && value.shape.length <= 1 && value.data.length <= 64;
+    if (opts.keepParamsInInput && !shapeLike) {
       const v = new Var(paramName(t.name ?? ""), new TensorStructInfo(new ShapeExpr(value.shape), value.dtype));
       params.push(v);
       ctx.values.set(t.name ?? "", v);
