@@ -318,6 +318,27 @@ describe("shape and data-movement converters", () => {
     expect(opsOf(f)).toEqual(["reshape", "reshape"]);
   });
 
+  it("PyTorch's Expand pattern Where(Equal(shape, -1), ones, shape) folds to a static target", () => {
+    const g = new OnnxGraphBuilder();
+    const x = g.input("x", "float32", ["n", 1, 4]);
+    const target = g.ints([-1, 3, -1], "target");
+    const ones = g.op("ConstantOfShape", [g.op("Shape", [target])], { value: { dtype: "int64", shape: [1], data: [1] } });
+    const minusOnes = g.op("Mul", [ones, g.initializer("m1", "int64", [], [-1])]);
+    const isMinus = g.op("Equal", [target, minusOnes]);
+    const shape = g.op("Where", [isMinus, ones, target]);
+    g.output(g.op("Expand", [x, shape]));
+    const f = mainOf(importOnnx(g.toBytes()));
+    expect(opsOf(f)).toEqual(["broadcast_to"]);
+    expect(retText(f)).toBe(T("(n, 3, 4)"));
+  });
+
+  it("Equal on symbolic shape values is emitted, not folded", () => {
+    const g = new OnnxGraphBuilder();
+    const x = g.input("x", "int64", [2]);
+    g.output(g.op("Equal", [x, g.ints([1, 2])]));
+    expect(opsOf(mainOf(importOnnx(g.toBytes())))).toEqual(["equal"]);
+  });
+
   it("ConstantOfShape needs a static shape", () => {
     const g = new OnnxGraphBuilder();
     g.output(g.op("ConstantOfShape", [g.op("Shape", [g.input("x", "float32", ["n"])])]));

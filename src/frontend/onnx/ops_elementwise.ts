@@ -3,7 +3,8 @@
  * Where, unary math, activations, Clip, Cast, Identity and Dropout (inference: identity).
  * Binary ops on import-time known int values (shape arithmetic) fold instead of emitting code.
  */
-import type { PrimExpr } from "../../ir/expr.js";
+import { bool, int64, type DataType } from "../../ir/dtype.js";
+import { IntImm, type PrimExpr } from "../../ir/expr.js";
 import * as E from "../../ir/expr_ops.js";
 import { Constant, op, type Expr } from "../../relax/index.js";
 import { tensorSinfo } from "../shape_util.js";
@@ -20,21 +21,25 @@ type Binary = (a: Expr, b: Expr) => Expr;
 type Fold = (a: PrimExpr, b: PrimExpr) => PrimExpr;
 
 /** Folds a binary op over known int values with broadcasting of a scalar or equal lengths. */
-function foldKnown(node: NodeView, fold: Fold): boolean {
+function foldKnown(node: NodeView, fold: Fold, resultDtype?: DataType): boolean {
   const a = node.known(0), b = node.known(1);
   if (!a || !b || a.dtype !== b.dtype) return false;
   const n = Math.max(a.values.length, b.values.length);
   const pick = (k: typeof a, i: number) => (k.values.length === 1 ? k.values[0]! : k.values[i]);
   if ((a.values.length !== n && a.values.length !== 1) || (b.values.length !== n && b.values.length !== 1)) return false;
   const out: PrimExpr[] = [];
-  for (let i = 0; i < n; i++) out.push(node.bb.analyzer.simplify(fold(pick(a, i)!, pick(b, i)!)));
-  node.setKnown(0, knownOf(out, a.scalar && b.scalar, a.dtype));
+  try {
+    for (let i = 0; i < n; i++) out.push(node.bb.analyzer.simplify(fold(pick(a, i)!, pick(b, i)!)));
+  } catch {
+    return false; // not foldable at import time (e.g. comparing symbolic dims): emit the op
+  }
+  node.setKnown(0, knownOf(out, a.scalar && b.scalar, resultDtype ?? a.dtype));
   return true;
 }
 
-function binary(onnxName: string, f: Binary, fold?: Fold): void {
+function binary(onnxName: string, f: Binary, fold?: Fold, resultDtype?: DataType): void {
   registerConverter(onnxName, (node) => {
-    if (fold && foldKnown(node, fold)) return undefined;
+    if (fold && foldKnown(node, fold, resultDtype)) return undefined;
     return f(node.input(0), node.input(1));
   });
 }
@@ -44,7 +49,12 @@ binary("Sub", op.subtract, E.sub);
 binary("Mul", op.multiply, E.mul);
 // ONNX integer Div truncates; shape arithmetic only divides non-negative dims, where floor = trunc.
 binary("Div", op.divide, E.floordiv);
-binary("Equal", op.equal);
+// Equal / Where on known values fold too: PyTorch exports Expand's target shape as
+// Where(Equal(shape, -1), ones, shape).
+binary("Equal", op.equal, (a, b) => {
+  if (!E.isConstInt(a) || !E.isConstInt(b)) throw new TypeError("Equal folds only static values");
+  return new IntImm(int64, a.value === b.value ? 1 : 0);
+}, bool);
 binary("Less", op.less);
 binary("LessOrEqual", op.lessEqual);
 binary("Greater", op.greater);
@@ -74,7 +84,18 @@ variadic("Min", op.minimum);
 variadic("Sum", op.add);
 variadic("Mean", op.add, true);
 
-registerConverter("Where", (node) => op.where(node.input(0), node.input(1), node.input(2)));
+registerConverter("Where", (node) => {
+  const c = node.known(0), a = node.known(1), b = node.known(2);
+  if (c && a && b && c.values.every((v) => E.isConstInt(v))) {
+    const n = Math.max(c.values.length, a.values.length, b.values.length);
+    const at = (k: typeof c, i: number) => (k.values.length === 1 ? k.values[0] : k.values[i]);
+    if ([c, a, b].every((k) => k.values.length === 1 || k.values.length === n)) {
+      const out = Array.from({ length: n }, (_, i) => ((at(c, i) as IntImm).value ? at(a, i)! : at(b, i)!));
+      return node.setKnown(0, knownOf(out, c.scalar && a.scalar && b.scalar, a.dtype));
+    }
+  }
+  return op.where(node.input(0), node.input(1), node.input(2));
+});
 
 const UNARY: Record<string, (x: Expr) => Expr> = {
   Relu: op.nn.relu,
