@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { int64 } from "../../src/ir/dtype.js";
 import { IntImm, Var as TirVar } from "../../src/ir/expr.js";
-import { OnnxGraphBuilder, importOnnx, onnxFloat } from "../../src/frontend/index.js";
+import { OnnxGraphBuilder, decodeModel, importOnnx, onnxFloat } from "../../src/frontend/index.js";
+import { structuralEqual } from "../../src/ir/structural.js";
 import { Constant, ShapeExpr, TensorStructInfo, printRelax } from "../../src/relax/index.js";
 import { HEADER, callOf, constArg, expectScript, mainOf, opsOf, retText, single } from "./helpers.js";
 
@@ -194,6 +195,49 @@ describe("importOnnx: initializer encodings", () => {
     expect(constArg(callOf(f, "add"), 1).data).toEqual([-1, 2 ** 40, 7]);
     expect(constArg(callOf(f, "add"), 1).dtype).toBe(int64);
     expect(printRelax(f)).toContain('R.const([-3, 0, 5], "int8")');
+  });
+});
+
+describe("importOnnx: tensor data and options", () => {
+  it("reads float16 raw_data and rejects external data", () => {
+    const g = new OnnxGraphBuilder();
+    const x = g.input("x", "float16", [3]);
+    g.output(g.op("Identity", [x]));
+    const m = g.model();
+    // 1.0, -2.0, 0.5 as IEEE half floats.
+    m.graph!.initializer = [{ name: "h", dataType: 10, dims: [3], rawData: new Uint8Array(new Uint16Array([0x3c00, 0xc000, 0x3800]).buffer) }];
+    m.graph!.node!.push({ opType: "Add", input: ["x", "h"], output: ["y"], name: "add" });
+    m.graph!.output = [{ name: "y", type: { tensorType: { elemType: 10 } } }];
+    const f = mainOf(importOnnx(m));
+    const h = constArg(callOf(f, "add"), 1);
+    expect(h.data).toEqual([1, -2, 0.5]);
+    expect(String(h.dtype)).toBe("float16");
+    m.graph!.initializer = [{ name: "h", dataType: 1, dims: [3], dataLocation: 1, externalData: [{ key: "location", value: "w.bin" }] }];
+    expect(() => importOnnx(m)).toThrow(/tensor 'h' keeps its data in an external file/);
+  });
+
+  it("an op that needs a newer opset than the model's is listed as unsupported", () => {
+    const g = new OnnxGraphBuilder();
+    g.output(g.node("Softmax", [g.input("x", "float32", [2, 3])], {}, 1, "sm")[0]!);
+    expect(() => importOnnx(g.toBytes(11), { allowAnyOpset: true })).toThrow(/unsupported ONNX ops \(opset 11\): Softmax \(node 'sm', #0\) needs opset >= 13/);
+  });
+
+  it("keepParamsInInput keeps small int vectors (shapes) as Constants", () => {
+    const g = new OnnxGraphBuilder();
+    const x = g.input("x", "float32", ["n", 6]);
+    const w = g.initializer("w", "float32", [6], [1, 2, 3, 4, 5, 6]);
+    g.output(g.op("Reshape", [g.op("Mul", [x, w]), g.ints([0, 2, 3])]));
+    const f = mainOf(importOnnx(g.toBytes(), { keepParamsInInput: true }));
+    expect(f.params.map((p) => p.name)).toEqual(["x", "w"]);
+    expect(retText(f)).toBe('R.Tensor((n, 2, 3), dtype="float32")');
+  });
+
+  it("the model round-trips through bytes and accepts a decoded ModelProto", () => {
+    const g = new OnnxGraphBuilder();
+    g.output(g.op("Sigmoid", [g.input("x", "float32", ["n"])]));
+    const bytes = g.toBytes();
+    const a = importOnnx(bytes), b = importOnnx(decodeModel(bytes));
+    expect(structuralEqual(mainOf(a), mainOf(b))).toBe(true);
   });
 });
 

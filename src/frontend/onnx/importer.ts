@@ -80,7 +80,7 @@ function inputStructInfo(vi: IValueInfoProto, symbols: Map<string, TirVar>, over
   const dtype = dtypeFromOnnx(tt.elemType ?? 0, `graph input '${name}'`);
   const sym = (s: string) => {
     let v = symbols.get(s);
-    if (!v) symbols.set(s, (v = new TirVar(s, int64)));
+    if (!v) symbols.set(s, (v = new TirVar(sanitizeName(s), int64)));
     return v;
   };
   if (override) {
@@ -136,7 +136,7 @@ export function importOnnx(model: Uint8Array | IModelProto, opts: ImportOptions 
     return s;
   };
   // Named dims first, so a fresh var never takes a dim_param's name.
-  for (const vi of realInputs) for (const d of vi.type?.tensorType?.shape?.dim ?? []) if (d.dimParam) symbols.set(d.dimParam, new TirVar(d.dimParam, int64));
+  for (const vi of realInputs) for (const d of vi.type?.tensorType?.shape?.dim ?? []) if (d.dimParam && !symbols.has(d.dimParam)) symbols.set(d.dimParam, new TirVar(sanitizeName(d.dimParam), int64));
 
   const params: Var[] = [];
   for (const vi of realInputs) {

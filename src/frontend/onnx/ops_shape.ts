@@ -17,6 +17,9 @@ import { registerConverter } from "./registry.js";
 const HUGE = 2 ** 62;
 
 registerConverter("Shape", (node) => {
+  const k = node.known(0);
+  // The shape of a known vector (Shape(Shape(x))) is its length.
+  if (k && !node.hasAttr("start") && !node.hasAttr("end")) return node.setKnown(0, knownOf(k.scalar ? [] : [i64(k.values.length)]));
   const x = node.input(0);
   const s = tensorSinfo(x, node.label);
   const dims = s.dims;
@@ -69,7 +72,11 @@ registerConverter("Reshape", (node) => {
   const xk = node.known(0);
   const inDims = xk ? (xk.scalar ? [] : [i64(xk.values.length)]) : tensorSinfo(x, node.label).dims;
   const dims = resolveReshape(inDims, k.values, node.bb.analyzer, allowZero, node.label);
-  if (xk && dims.length <= 1) return node.setKnown(0, knownOf(xk.values, dims.length === 0, xk.dtype));
+  if (xk && dims.length <= 1) {
+    const n = dims.length === 0 ? 1 : staticDim(dims[0]!);
+    if (n !== xk.values.length) throw node.error(`cannot reshape ${xk.values.length} value(s) to (${dims.map(String).join(", ")})`);
+    return node.setKnown(0, knownOf(xk.values, dims.length === 0, xk.dtype));
+  }
   return op.reshape(x, new ShapeExpr(dims));
 });
 
