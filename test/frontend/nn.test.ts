@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { structuralEqual } from "../../src/ir/structural.js";
 import { decodeModel, importOnnx, nn, toNumber } from "../../src/frontend/index.js";
-import { Constant, printRelax } from "../../src/relax/index.js";
+import { Constant, parseRelaxScript, printRelax } from "../../src/relax/index.js";
 import { HEADER, callOf, constArg, expectScript, mainOf, opsOf, retText } from "./helpers.js";
 
 const { Rng, Sequential, Linear, ReLU, GELU, Conv2d, BatchNorm2d, MaxPool2d, GlobalAvgPool2d, Flatten, Embedding, TransformerEncoderLayer, LayerNorm } = nn;
@@ -37,8 +37,10 @@ class TinyBert extends nn.Module {
 
 /** Relax export and the import of the ONNX export agree on main's signature, with weights as constants and as inputs. */
 function checkRoundTrip(model: nn.Module, inputs: nn.InputSpec[], wantRet: string) {
-  const direct = mainOf(nn.exportRelax(model, inputs));
-  const viaOnnx = mainOf(importOnnx(nn.exportOnnx(model, inputs)));
+  const directMod = nn.exportRelax(model, inputs), onnxMod = importOnnx(nn.exportOnnx(model, inputs));
+  const direct = mainOf(directMod), viaOnnx = mainOf(onnxMod);
+  // Both print as TVMScript that parses back to the same module.
+  for (const m of [directMod, onnxMod]) expect(structuralEqual(parseRelaxScript(printRelax(m)), m)).toBe(true);
   expect(retText(direct)).toBe(wantRet);
   expect(structuralEqual(direct.structInfo, viaOnnx.structInfo, { mapFreeVars: true })).toBe(true);
   const directP = mainOf(nn.exportRelax(model, inputs, { paramsAsInputs: true }));

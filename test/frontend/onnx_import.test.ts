@@ -3,7 +3,7 @@ import { int64 } from "../../src/ir/dtype.js";
 import { IntImm, Var as TirVar } from "../../src/ir/expr.js";
 import { OnnxGraphBuilder, decodeModel, importOnnx, onnxFloat } from "../../src/frontend/index.js";
 import { structuralEqual } from "../../src/ir/structural.js";
-import { Constant, ShapeExpr, TensorStructInfo, printRelax } from "../../src/relax/index.js";
+import { Constant, ShapeExpr, TensorStructInfo, parseRelaxScript, printRelax } from "../../src/relax/index.js";
 import { HEADER, callOf, constArg, expectScript, mainOf, opsOf, retText, single } from "./helpers.js";
 
 describe("importOnnx: graph structure", () => {
@@ -59,6 +59,19 @@ class Module:
     expect(dims[1]![1]).not.toBe(dims[2]![0]);
     expect((dims[0]![1] as IntImm).value).toBe(8);
     expect(printRelax(f)).toContain('a: R.Tensor(("n", 8), dtype="float32")');
+  });
+
+  it("dim_params that are not identifiers become valid symbolic var names; the module prints and parses back", () => {
+    const g = new OnnxGraphBuilder();
+    const x = g.input("input:0", "float32", ["batch size", "seq-len", 4]);
+    const shapeOfShape = g.op("Shape", [g.op("Shape", [x])]);
+    g.output(g.op("Reshape", [x, g.op("Concat", [g.ints([-1]), g.op("Gather", [g.op("Shape", [x]), g.ints([2])])], { axis: 0 })]));
+    g.output(shapeOfShape);
+    const mod = importOnnx(g.toBytes());
+    const f = mainOf(mod);
+    expect(retText(f)).toBe('R.Tuple(R.Tensor((batch_size * seq_len, 4), dtype="float32"), R.Tensor((1,), dtype="int64"))');
+    const text = printRelax(mod);
+    expect(structuralEqual(parseRelaxScript(text), mod)).toBe(true);
   });
 
   it("inputShapes overrides a graph input's dims; a wrong name is reported with the real inputs", () => {
