@@ -191,6 +191,13 @@ describe("importOnnx: errors", () => {
     expect(() => importOnnx(g.toBytes())).toThrow(/ONNX Add node 'add_7' \(#0\): input 'nowhere' is not defined by any graph input, initializer or earlier node/);
   });
 
+  it("a graph output nothing produces is named", () => {
+    const g = new OnnxGraphBuilder();
+    g.op("Relu", [g.input("x", "float32", [2])]);
+    g.output("relu_typo");
+    expect(() => importOnnx(g.toBytes())).toThrow(/graph output 'relu_typo' is not produced by any node/);
+  });
+
   it("errors from Relax inference are reported with the node", () => {
     expect(() => single("MatMul", [{ name: "a", dims: [2, 3] }, { name: "b", dims: [4, 5] }])).toThrow(/ONNX MatMul node 'matmul_node' \(#0\): R\.matmul: reduction dimension mismatch/);
   });

@@ -159,7 +159,14 @@ export function importOnnx(model: Uint8Array | IModelProto, opts: ImportOptions 
   bb.function(entry, params, () =>
     bb.dataflow(() => {
       (graph.node ?? []).forEach((proto, i) => convertNode(new NodeView(proto, i, ctx)));
-      const outs = (graph.output ?? []).map((o) => new NodeView({ opType: "Output", name: o.name ?? "", input: [o.name ?? ""] }, -1, ctx).input(0));
+      const outs = (graph.output ?? []).map((o, i) => {
+        const name = o.name ?? "";
+        if (!ctx.values.has(name) && !ctx.known.has(name)) {
+          throw new TypeError(`importOnnx: graph output '${name}' is not produced by any node, input or initializer (check the output names)`);
+        }
+        // A NodeView reads it like a node input would (known values become Constants).
+        return new NodeView({ opType: "graph output", name, input: [name] }, i, ctx).input(0);
+      });
       return bb.emitOutput(outs.length === 1 ? outs[0]! : new Tuple(outs));
     }),
   );
