@@ -339,10 +339,37 @@ describe("shape and data-movement converters", () => {
     expect(opsOf(mainOf(importOnnx(g.toBytes())))).toEqual(["equal"]);
   });
 
-  it("ConstantOfShape needs a static shape", () => {
+  it("ConstantOfShape of a symbolic shape broadcasts the value", () => {
     const g = new OnnxGraphBuilder();
-    g.output(g.op("ConstantOfShape", [g.op("Shape", [g.input("x", "float32", ["n"])])]));
-    expect(() => importOnnx(g.toBytes())).toThrow(/must be static, got the symbolic value n/);
+    g.output(g.op("ConstantOfShape", [g.op("Shape", [g.input("x", "float32", ["n", 2])])], { value: { dtype: "float32", shape: [1], data: [3] } }));
+    const f = mainOf(importOnnx(g.toBytes()));
+    expect(constArg(callOf(f, "broadcast_to"), 0).data).toEqual([3]);
+    expect(retText(f)).toBe(T("(n, 2)"));
+  });
+
+  it("Range of static bounds is a Constant; run-time bounds are rejected", () => {
+    const g = new OnnxGraphBuilder();
+    const r = g.op("Range", [g.scalar(1, "int64"), g.scalar(10, "int64"), g.scalar(3, "int64")]);
+    g.output(g.op("Add", [g.input("x", "int64", [3]), r]));
+    const f = mainOf(importOnnx(g.toBytes()));
+    expect(constArg(callOf(f, "add"), 1).data).toEqual([1, 4, 7]);
+    expect(() => single("Range", [{ name: "a", dims: [], dtype: "int64" }, { name: "b", dims: [], dtype: "int64" }, { name: "c", dims: [], dtype: "int64" }])).toThrow(/must be static integers/);
+  });
+
+  it("Pad (constant mode) concatenates value blocks, crops negative pads, works on symbolic dims", () => {
+    const f = single("Pad", [{ name: "x", dims: ["n", 3, 4] }, { ints: [0, 1, 2, 0, 0, 1] }, { init: { shape: [], data: [-1] } }]);
+    expect(opsOf(f)).toEqual(["broadcast_to", "concat", "broadcast_to", "broadcast_to", "concat"]);
+    expect(constArg(callOf(f, "broadcast_to"), 0).data).toEqual([-1]);
+    expect(retText(f)).toBe(T("(n, 4, 7)"));
+    const crop = single("Pad", [{ name: "x", dims: [5, 6] }, { ints: [1, -1] }, "", { ints: [1] }]);
+    expect(retText(crop)).toBe(T("(5, 6)"));
+    expect(() => single("Pad", [{ name: "x", dims: [5] }, { ints: [1, 1] }], { mode: "reflect" })).toThrow(/mode="reflect" is not supported/);
+  });
+
+  it("HardSwish composes x * clamp(x / 6 + 0.5, 0, 1)", () => {
+    const f = single("HardSwish", [{ name: "x", dims: [4] }]);
+    expect(opsOf(f)).toEqual(["multiply", "add", "maximum", "minimum", "multiply"]);
+    expect(constArg(callOf(f, "multiply"), 1).data[0]).toBeCloseTo(1 / 6);
   });
 });
 

@@ -156,6 +156,14 @@ registerConverter("HardSigmoid", (node) => {
   return op.minimum(op.maximum(lin, scalarLike(x, 0, node.label)), scalarLike(x, 1, node.label));
 });
 
+// HardSwish(x) = x * HardSigmoid(x) with alpha = 1/6, beta = 0.5 (MobileNetV3).
+registerConverter("HardSwish", (node) => {
+  const x = node.input(0);
+  const lin = op.add(op.multiply(x, scalarLike(x, 1 / 6, node.label)), scalarLike(x, 0.5, node.label));
+  const hs = node.bb.emit(op.minimum(op.maximum(lin, scalarLike(x, 0, node.label)), scalarLike(x, 1, node.label)));
+  return op.multiply(x, hs);
+});
+
 // Clip: bounds are optional inputs since opset 11 (attributes before).
 registerConverter("Clip", (node) => {
   let y = node.input(0);

@@ -51,8 +51,13 @@ registerConverter("Constant", (node) => {
 const dt = (s: string) => DataType.parse(s);
 
 registerConverter("ConstantOfShape", (node) => {
-  const shape = node.staticInts(0, "the shape of ConstantOfShape");
   const t = node.tensor("value") ?? { dtype: dt("float32"), shape: [1], data: [0] };
+  const dims = node.knownInts(0, "the shape of ConstantOfShape");
+  if (!dims.every((d) => E.isConstInt(d))) {
+    // A symbolic shape: broadcast the 0-d value at run time.
+    return op.broadcastTo(new Constant(t.dtype, [], [t.data[0] ?? 0]), new ShapeExpr(dims));
+  }
+  const shape = node.staticInts(0, "the shape of ConstantOfShape");
   const n = shape.reduce((a, b) => a * b, 1);
   const c = new Constant(t.dtype, shape, new Array<number>(n).fill(t.data[0] ?? 0));
   if (t.dtype.isIntegral() && shape.length <= 1 && n <= 64) node.setKnown(0, knownOf(c.data.map(i64), false, t.dtype));
@@ -232,3 +237,57 @@ registerConverter("Expand", (node) => {
   return op.broadcastTo(x, new ShapeExpr(out));
 });
 
+
+registerConverter("Range", (node) => {
+  const [start, limit, delta] = [0, 1, 2].map((i) => node.known(i));
+  const vals = [start, limit, delta].map((k) => (k && k.values.length === 1 && E.isConstInt(k.values[0]!) ? k.values[0]!.value : undefined));
+  if (vals.some((v) => v === undefined)) {
+    throw node.error("start, limit and delta must be static integers (weft's Relax has no arange operator for run-time ranges)");
+  }
+  const [a, b, d] = vals as number[];
+  if (d === 0) throw node.error("delta must not be 0");
+  const out: number[] = [];
+  for (let v = a!; d! > 0 ? v < b! : v > b!; v += d!) out.push(v);
+  const c = new Constant(start!.dtype, [out.length], out);
+  if (out.length <= 64) node.setKnown(0, knownOf(out.map(i64), false, start!.dtype));
+  return c;
+});
+
+/**
+ * Pad in constant mode, composed from concat: each padded axis gets blocks of the pad value
+ * (broadcast to the symbolic shape when needed) before and after; negative pads crop with a
+ * strided slice. reflect / edge / wrap have no Relax operator yet.
+ */
+registerConverter("Pad", (node) => {
+  const mode = node.string("mode", "constant");
+  if (mode !== "constant") throw node.error(`mode="${mode}" is not supported (only constant padding; Relax has no reflect/edge pad)`);
+  let x = node.input(0);
+  const rank = rankOf(x, node.label);
+  const pads = node.staticInts(1, "pads");
+  const axes = node.hasInput(3) ? node.staticInts(3, "axes").map((a) => normAxis(a, rank, node.label)) : Array.from({ length: rank }, (_, i) => i);
+  if (pads.length !== 2 * axes.length) throw node.error(`pads has ${pads.length} values for ${axes.length} axes (need begin and end per axis)`);
+  const cv = node.optionalInput(2);
+  const dtype = tensorSinfo(x, node.label).dtype;
+  let value: number;
+  if (!cv) value = 0;
+  else if (cv instanceof Constant && cv.data.length === 1) value = cv.data[0]!;
+  else throw node.error("constant_value must be a constant scalar");
+  axes.forEach((axis, i) => {
+    const lo = pads[i]!, hi = pads[i + axes.length]!;
+    if (lo < 0 || hi < 0) {
+      const dims = dimsOf(x, node.label);
+      x = node.bb.emit(op.stridedSlice(x, [axis], [Math.max(-lo, 0)], [hi < 0 ? E.sub(dims[axis]!, i64(-hi)) : dims[axis]!]));
+    }
+    const parts = [];
+    const block = (n: number) => {
+      const dims = [...dimsOf(x, node.label)];
+      dims[axis] = i64(n);
+      return node.bb.emit(op.broadcastTo(new Constant(dtype, [], [value]), new ShapeExpr(dims)));
+    };
+    if (lo > 0) parts.push(block(lo));
+    parts.push(x);
+    if (hi > 0) parts.push(block(hi));
+    if (parts.length > 1) x = node.bb.emit(op.concat(parts, axis));
+  });
+  return x;
+});
