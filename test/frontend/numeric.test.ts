@@ -89,7 +89,7 @@ describe("converters compared with a direct implementation of the ONNX op", () =
     expect(maxAbsDiff(y, want)).toBe(0);
   });
 
-  it("LeakyRelu, HardSwish, Softplus and Clip", () => {
+  it("LeakyRelu, HardSwish, Softplus, Elu, HardSigmoid, Reciprocal and Clip", () => {
     const x = rand(rng, [10]);
     const check = (op: string, f: (v: number) => number, attrs: Readonly<Record<string, OnnxAttrValue>> = {}, extra?: (g: OnnxGraphBuilder) => string[]) =>
       expect(maxAbsDiff(runOnnx(op, [x], attrs, extra), arr([10], (i) => f(x.data[i]!)))).toBeLessThan(1e-12);
@@ -97,6 +97,9 @@ describe("converters compared with a direct implementation of the ONNX op", () =
     check("LeakyRelu", (v) => (v > 0 ? v : Math.fround(0.3) * v), { alpha: 0.3 });
     check("HardSwish", (v) => v * Math.min(Math.max(v / 6 + 0.5, 0), 1));
     check("Softplus", (v) => Math.log(1 + Math.exp(v)));
+    check("Elu", (v) => (v > 0 ? v : Math.fround(0.7) * (Math.exp(v) - 1)), { alpha: 0.7 });
+    check("HardSigmoid", (v) => Math.min(Math.max(Math.fround(0.25) * v + Math.fround(0.4), 0), 1), { alpha: 0.25, beta: 0.4 });
+    check("Reciprocal", (v) => 1 / v);
     check("Clip", (v) => Math.min(Math.max(v, -0.25), 0.5), {}, (g) => [g.scalar(-0.25), g.scalar(0.5)]);
   });
 
