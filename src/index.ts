@@ -6,3 +6,4 @@ export * as schedule from "./schedule/index.js";
 export * as runtime from "./runtime/index.js";
 export * as target from "./target/index.js";
 export * as relax from "./relax/index.js";
+export * as frontend from "./frontend/index.js";
