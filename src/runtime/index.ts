@@ -1,2 +1,3 @@
 export * from "./ndarray.js";
 export * from "./module.js";
+export * as vm from "./vm/index.js";
