@@ -252,3 +252,6 @@ registerBuiltin("vm.builtin.read_if_cond", (c) => {
   }
   throw new VMError(`If: the condition must be a bool or a scalar tensor, got ${describeValue(c)}`);
 });
+
+/** identity(x): moves a value into a register (If results, returned constants). */
+registerBuiltin("vm.builtin.identity", (x) => x);

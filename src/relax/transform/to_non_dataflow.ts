@@ -1,0 +1,35 @@
+/**
+ * ToNonDataflow: the VM has no dataflow regions, so every DataflowBlock becomes an ordinary
+ * BindingBlock and every DataflowVar an ordinary Var (same name and StructInfo). Later
+ * lowering passes insert impure bindings (allocations, kills) that a dataflow block forbids.
+ */
+import { BindingBlock, MatchCast, VarBinding, type Binding } from "../binding.js";
+import { DataflowVar, If, SeqExpr, Var, type Expr } from "../expr.js";
+import { bodySeq, relaxFunctionPass, substituteExpr, withBody } from "./lower_util.js";
+
+function convertSeq(seq: SeqExpr, vmap: Map<Var, Expr>): SeqExpr {
+  const blocks = seq.blocks.map((blk) => {
+    const out: Binding[] = blk.bindings.map((b) => {
+      let value = b.value;
+      if (value instanceof If) {
+        const nif = new If(substituteExpr(value.cond, vmap), convertSeq(asSeqExpr(value.trueBranch), vmap), convertSeq(asSeqExpr(value.falseBranch), vmap), value.structInfo);
+        value = nif;
+      } else value = substituteExpr(value, vmap);
+      let v = b.variable;
+      if (v instanceof DataflowVar) {
+        const nv = new Var(v.name, v.structInfo);
+        vmap.set(v, nv);
+        v = nv;
+      }
+      return b instanceof MatchCast ? new MatchCast(v, value, b.structInfo) : new VarBinding(v, value);
+    });
+    return new BindingBlock(out);
+  });
+  return new SeqExpr(blocks, substituteExpr(seq.body, vmap), seq.structInfo);
+}
+
+function asSeqExpr(e: Expr): SeqExpr {
+  return e instanceof SeqExpr ? e : new SeqExpr([], e);
+}
+
+export const toNonDataflow = relaxFunctionPass("ToNonDataflow", (fn) => withBody(fn, convertSeq(bodySeq(fn), new Map())));

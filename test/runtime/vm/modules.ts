@@ -1,0 +1,68 @@
+/** Hand-written mixed Relax + TensorIR modules the VM tests build and run. */
+
+/** y = relu(x @ w0 + b0) @ w1 with a symbolic batch n. */
+export const MLP = `
+# from tvm.script import ir as I
+# from tvm.script import tir as T
+# from tvm.script import relax as R
+
+@I.ir_module
+class Module:
+    @T.prim_func
+    def dense(x: T.handle, w: T.handle, y: T.handle):
+        n = T.int64()
+        k = T.int64()
+        m = T.int64()
+        X = T.match_buffer(x, (n, k), "float32")
+        W = T.match_buffer(w, (k, m), "float32")
+        Y = T.match_buffer(y, (n, m), "float32")
+        for i, j, r in T.grid(n, m, k):
+            with T.block("Y"):
+                vi, vj, vr = T.axis.remap("SSR", [i, j, r])
+                with T.init():
+                    Y[vi, vj] = T.float32(0)
+                Y[vi, vj] = Y[vi, vj] + X[vi, vr] * W[vr, vj]
+
+    @T.prim_func
+    def bias_relu(x: T.handle, b: T.handle, y: T.handle):
+        n = T.int64()
+        m = T.int64()
+        X = T.match_buffer(x, (n, m), "float32")
+        B = T.match_buffer(b, (m,), "float32")
+        Y = T.match_buffer(y, (n, m), "float32")
+        for i, j in T.grid(n, m):
+            with T.block("Y"):
+                vi, vj = T.axis.remap("SS", [i, j])
+                Y[vi, vj] = T.max(X[vi, vj] + B[vj], T.float32(0))
+
+    @R.function
+    def main(x: R.Tensor(("n", 6), dtype="float32"), w0: R.Tensor((6, 5), dtype="float32"), b0: R.Tensor((5,), dtype="float32"), w1: R.Tensor((5, 3), dtype="float32")) -> R.Tensor(("n", 3), dtype="float32"):
+        n = T.int64()
+        cls = Module
+        with R.dataflow():
+            lv0 = R.call_tir(cls.dense, (x, w0), out_sinfo=R.Tensor((n, 5), dtype="float32"))
+            lv1 = R.call_tir(cls.bias_relu, (lv0, b0), out_sinfo=R.Tensor((n, 5), dtype="float32"))
+            gv = R.call_tir(cls.dense, (lv1, w1), out_sinfo=R.Tensor((n, 3), dtype="float32"))
+            R.output(gv)
+        return gv
+`;
+
+export function denseRef(x: number[], w: number[], n: number, k: number, m: number): number[] {
+  const y = new Array<number>(n * m).fill(0);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) for (let r = 0; r < k; r++) y[i * m + j]! += x[i * k + r]! * w[r * m + j]!;
+  return y;
+}
+
+export function mlpRef(x: number[], w0: number[], b0: number[], w1: number[], n: number): number[] {
+  const h = denseRef(x, w0, n, 6, 5).map((v, i) => Math.max(v + b0[i % 5]!, 0));
+  return denseRef(h, w1, n, 5, 3);
+}
+
+/** Deterministic pseudo-random values in [-1, 1). */
+export function values(count: number, seed: number): number[] {
+  let s = seed >>> 0 || 1;
+  return Array.from({ length: count }, () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
