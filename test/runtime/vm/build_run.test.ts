@@ -1,19 +1,109 @@
 import { describe, expect, it } from "vitest";
-import { build, loadExecutable } from "../../../src/relax/pipeline.js";
+import { build, loadExecutable, type Built } from "../../../src/relax/pipeline.js";
 import { parseRelaxScript } from "../../../src/relax/index.js";
 import { NDArray } from "../../../src/runtime/ndarray.js";
-import { MLP, mlpRef, values } from "./modules.js";
+import { findCompiler } from "../../../src/target/c/index.js";
+import { IF_COND, MATCH_RESHAPE, MLP, TUPLE_OUT, mlpRef, values } from "./modules.js";
 
-describe("relax.build + VM: MLP with a symbolic batch", () => {
-  it("one js build serves several n", async () => {
-    const { vm, exec } = await build(parseRelaxScript(MLP), "js");
-    const w0 = values(30, 1), b0 = values(5, 2), w1 = values(15, 3);
-    for (const n of [1, 4, 7]) {
-      const x = values(n * 6, 10 + n);
-      const y = vm.invoke("main", NDArray.fromArray(x, [n, 6]), NDArray.fromArray(w0, [6, 5]), NDArray.fromArray(b0, [5]), NDArray.fromArray(w1, [5, 3])) as NDArray;
-      expect(y.shape).toEqual([n, 3]);
-      const ref = mlpRef(x, w0, b0, w1, n);
-      y.toArray().forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 4));
+const hasC = (() => {
+  try {
+    findCompiler();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+// c needs a system C compiler; without one its cases are skipped (the js and wasm ones still run).
+const TARGETS = [
+  { target: "js", skip: false },
+  { target: "wasm", skip: false },
+  { target: "c", skip: !hasC },
+];
+
+const close = (got: number[], want: number[]) => {
+  expect(got.length).toBe(want.length);
+  got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
+};
+
+function runMlp(b: Built) {
+  const w0 = values(30, 1), b0 = values(5, 2), w1 = values(15, 3);
+  for (const n of [1, 4, 7]) {
+    const x = values(n * 6, 10 + n);
+    const y = b.vm.invoke("main", NDArray.fromArray(x, [n, 6]), NDArray.fromArray(w0, [6, 5]), NDArray.fromArray(b0, [5]), NDArray.fromArray(w1, [5, 3])) as NDArray;
+    expect(y.shape).toEqual([n, 3]);
+    close(y.toArray(), mlpRef(x, w0, b0, w1, n));
+  }
+}
+
+describe.each(TARGETS)("relax.build + VM on $target", ({ target, skip }) => {
+  it.skipIf(skip)("an MLP with a symbolic batch: one build serves every n", async () => {
+    runMlp(await build(parseRelaxScript(MLP), target));
+  });
+
+  it.skipIf(skip)("match_cast and a reshape view", async () => {
+    const { vm } = await build(parseRelaxScript(MATCH_RESHAPE), target);
+    for (const [k, j] of [[2, 3], [4, 1]] as const) {
+      const x = values(k * j, k * 7 + j);
+      const d = vm.invoke("main", NDArray.fromArray(x, [k, j])) as NDArray;
+      expect(d.shape).toEqual([k * j]);
+      close(d.toArray(), x.map((v) => (v + 1) * 2));
     }
+  });
+
+  it.skipIf(skip)("a tuple output", async () => {
+    const { vm } = await build(parseRelaxScript(TUPLE_OUT), target);
+    const x = values(5, 9);
+    const [a, b] = vm.invoke("main", NDArray.fromArray(x, [5])) as NDArray[];
+    close(a!.toArray(), x.map((v) => v + 1));
+    close(b!.toArray(), x.map((v) => v * 4));
+  });
+
+  it.skipIf(skip)("If on a PrimValue and on a tensor condition", async () => {
+    const { vm } = await build(parseRelaxScript(IF_COND), target);
+    const x = NDArray.fromArray([1, 2, 3, 4], [4]);
+    expect((vm.invoke("main", true, x) as NDArray).toArray()).toEqual([2, 3, 4, 5]);
+    expect((vm.invoke("main", false, x) as NDArray).toArray()).toEqual([2, 4, 6, 8]);
+    const t = NDArray.fromArray([1], [], "bool"), f = NDArray.fromArray([0], [], "bool");
+    expect((vm.invoke("by_tensor", t, x) as NDArray).toArray()).toEqual([2, 3, 4, 5]);
+    expect((vm.invoke("by_tensor", f, x) as NDArray).toArray()).toEqual([2, 4, 6, 8]);
+  });
+
+  it.skipIf(skip)("serialize -> load -> run gives the same outputs", async () => {
+    const built = await build(parseRelaxScript(MLP), target);
+    const loaded = await loadExecutable(built.exec.serialize());
+    expect(loaded.exec.asText()).toBe(built.exec.asText());
+    const n = 3;
+    const args = [NDArray.fromArray(values(18, 4), [n, 6]), NDArray.fromArray(values(30, 1), [6, 5]), NDArray.fromArray(values(5, 2), [5]), NDArray.fromArray(values(15, 3), [5, 3])];
+    expect((loaded.vm.invoke("main", ...args) as NDArray).toArray()).toEqual((built.vm.invoke("main", ...args) as NDArray).toArray());
+  });
+});
+
+describe("wrong inputs at run time", () => {
+  it("name the parameter, the expected StructInfo and what was passed", async () => {
+    const { vm } = await build(parseRelaxScript(MLP), "js");
+    const w0 = NDArray.empty([6, 5]), b0 = NDArray.empty([5]), w1 = NDArray.empty([5, 3]);
+    expect(() => vm.invoke("main", NDArray.empty([2, 7]), w0, b0, w1)).toThrow(
+      'main: parameter x: expected R.Tensor((n, 6), dtype="float32"), got a float32 tensor of shape (2, 7): dimension 1 is 7, expected 6',
+    );
+    expect(() => vm.invoke("main", NDArray.empty([2, 6], "int32"), w0, b0, w1)).toThrow(
+      'main: parameter x: expected R.Tensor((n, 6), dtype="float32"), got a int32 tensor of shape (2, 6): dtype int32, expected float32',
+    );
+    expect(() => vm.invoke("main", NDArray.empty([2, 6]), w0, NDArray.empty([5, 1]), w1)).toThrow(
+      'main: parameter b0: expected R.Tensor((5,), dtype="float32"), got a float32 tensor of shape (5, 1): 2 dimension(s), expected 1',
+    );
+    expect(() => vm.invoke("main", 3, w0, b0, w1)).toThrow('main: parameter x: expected R.Tensor((n, 6), dtype="float32"), got the number 3');
+  });
+
+  it("a symbolic dim bound by one parameter is checked in the next", async () => {
+    const { vm } = await build(parseRelaxScript(TUPLE_OUT.replace('x: R.Tensor(("n",), dtype="float32")', 'x: R.Tensor(("n",), dtype="float32"), y: R.Tensor(("n",), dtype="float32")')), "js");
+    expect(() => vm.invoke("main", NDArray.empty([3]), NDArray.empty([4]))).toThrow(
+      'main: parameter y: expected R.Tensor((n,), dtype="float32"), got a float32 tensor of shape (4): dimension 0 is 4, expected 3 (bound earlier)',
+    );
+  });
+
+  it("match_cast failures name the cast", async () => {
+    const { vm } = await build(parseRelaxScript(MATCH_RESHAPE), "js");
+    expect(() => vm.invoke("main", NDArray.empty([2, 3], "float64"))).toThrow("main: parameter x: expected R.Tensor(ndim=2, dtype=\"float32\")");
   });
 });

@@ -66,3 +66,112 @@ export function values(count: number, seed: number): number[] {
     return s / 2 ** 31 - 1;
   });
 }
+
+const KERNELS_1D = `
+    @T.prim_func
+    def add_one(a: T.handle, b: T.handle):
+        n = T.int64()
+        A = T.match_buffer(a, (n,), "float32")
+        B = T.match_buffer(b, (n,), "float32")
+        for i in range(n):
+            with T.block("B"):
+                vi = T.axis.spatial(n, i)
+                B[vi] = A[vi] + T.float32(1)
+
+    @T.prim_func
+    def double(a: T.handle, b: T.handle):
+        n = T.int64()
+        A = T.match_buffer(a, (n,), "float32")
+        B = T.match_buffer(b, (n,), "float32")
+        for i in range(n):
+            with T.block("B"):
+                vi = T.axis.spatial(n, i)
+                B[vi] = A[vi] * T.float32(2)
+`;
+
+const HEADER = `
+# from tvm.script import ir as I
+# from tvm.script import tir as T
+# from tvm.script import relax as R
+
+@I.ir_module
+class Module:`;
+
+/** match_cast of an ndim-only tensor, a 2-d kernel, a reshape view, a 1-d kernel. */
+export const MATCH_RESHAPE = `${HEADER}
+${KERNELS_1D}
+    @T.prim_func
+    def add_one_2d(a: T.handle, b: T.handle):
+        k = T.int64()
+        j = T.int64()
+        A = T.match_buffer(a, (k, j), "float32")
+        B = T.match_buffer(b, (k, j), "float32")
+        for i0, i1 in T.grid(k, j):
+            with T.block("B"):
+                v0, v1 = T.axis.remap("SS", [i0, i1])
+                B[v0, v1] = A[v0, v1] + T.float32(1)
+
+    @R.function
+    def main(x: R.Tensor(dtype="float32", ndim=2)) -> R.Tensor(dtype="float32", ndim=1):
+        k = T.int64()
+        j = T.int64()
+        cls = Module
+        with R.dataflow():
+            a = R.match_cast(x, R.Tensor((k, j), dtype="float32"))
+            b = R.call_tir(cls.add_one_2d, (a,), out_sinfo=R.Tensor((k, j), dtype="float32"))
+            c = R.reshape(b, R.shape([k * j]))
+            d = R.call_tir(cls.double, (c,), out_sinfo=R.Tensor((k * j,), dtype="float32"))
+            R.output(d)
+        return d
+`;
+
+/** Two results of one computation, returned as a tuple. */
+export const TUPLE_OUT = `${HEADER}
+${KERNELS_1D}
+    @T.prim_func
+    def both(a: T.handle, b: T.handle, c: T.handle):
+        n = T.int64()
+        A = T.match_buffer(a, (n,), "float32")
+        B = T.match_buffer(b, (n,), "float32")
+        C = T.match_buffer(c, (n,), "float32")
+        for i in range(n):
+            with T.block("B"):
+                vi = T.axis.spatial(n, i)
+                B[vi] = A[vi] + T.float32(1)
+                C[vi] = A[vi] * T.float32(2)
+
+    @R.function
+    def main(x: R.Tensor(("n",), dtype="float32")) -> R.Tuple(R.Tensor(("n",), dtype="float32"), R.Tensor(("n",), dtype="float32")):
+        n = T.int64()
+        cls = Module
+        with R.dataflow():
+            t = R.call_tir(cls.both, (x,), out_sinfo=[R.Tensor((n,), dtype="float32"), R.Tensor((n,), dtype="float32")])
+            a = t[0]
+            b = R.call_tir(cls.double, (t[1],), out_sinfo=R.Tensor((n,), dtype="float32"))
+            gv = (a, b)
+            R.output(gv)
+        return gv
+`;
+
+/** An If on a PrimValue and one on a 0-d tensor. */
+export const IF_COND = `${HEADER}
+${KERNELS_1D}
+    @R.function
+    def main(c: R.Prim("bool"), x: R.Tensor((4,), dtype="float32")) -> R.Tensor((4,), dtype="float32"):
+        cls = Module
+        if c:
+            y = R.call_tir(cls.add_one, (x,), out_sinfo=R.Tensor((4,), dtype="float32"))
+            z = y
+        else:
+            z = R.call_tir(cls.double, (x,), out_sinfo=R.Tensor((4,), dtype="float32"))
+        return z
+
+    @R.function
+    def by_tensor(c: R.Tensor((), dtype="bool"), x: R.Tensor((4,), dtype="float32")) -> R.Tensor((4,), dtype="float32"):
+        cls = Module
+        if c:
+            z = R.call_tir(cls.add_one, (x,), out_sinfo=R.Tensor((4,), dtype="float32"))
+        else:
+            z = R.call_tir(cls.double, (x,), out_sinfo=R.Tensor((4,), dtype="float32"))
+        return z
+`;
