@@ -249,8 +249,14 @@ export const vmShapeLower = relaxFunctionPass("VMShapeLower", (fn, fname) => {
   ret = lowerValue(ret, L, tail);
   const heapSinfo = new ObjectStructInfo();
   const heapBinding = new VarBinding(L.heap, callPurePacked("vm.builtin.alloc_shape_heap", [PrimValue.int64(L.size)], heapSinfo).withStructInfo(heapSinfo));
-  const blocks = [new BindingBlock([heapBinding, ...prologue]), ...body.blocks];
-  if (tail.length) blocks.push(new BindingBlock(tail));
+  // The prologue joins the first block when that is an ordinary one (as a parser would read it).
+  const blocks = [...body.blocks];
+  const first = blocks[0];
+  if (first && !first.isDataflow) blocks[0] = new BindingBlock([heapBinding, ...prologue, ...first.bindings]);
+  else blocks.unshift(new BindingBlock([heapBinding, ...prologue]));
+  const last = blocks[blocks.length - 1]!;
+  if (tail.length && !last.isDataflow) blocks[blocks.length - 1] = new BindingBlock([...last.bindings, ...tail]);
+  else if (tail.length) blocks.push(new BindingBlock(tail));
   const attrs = { ...fn.attrs };
   delete (attrs as Record<string, unknown>)[RUNTIME_CHECKS_ATTR];
   return withBody(fn, new SeqExpr(blocks, ret, body.structInfo), attrs);
