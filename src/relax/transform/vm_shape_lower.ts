@@ -30,6 +30,8 @@ import { sinfoText } from "../op/infer_util.js";
 import {
   ObjectStructInfo, PrimStructInfo, ShapeStructInfo, TensorStructInfo, TupleStructInfo, type StructInfo,
 } from "../struct_info.js";
+import { structInfoVars } from "../struct_info_analysis.js";
+import { UPPER_BOUND_ATTR } from "./static_plan_block_memory.js";
 import { bodySeq, NameSupply, relaxFunctionPass, rewriteBindings, withBody } from "./lower_util.js";
 import { SeqExpr } from "../expr.js";
 
@@ -221,6 +223,17 @@ export const vmShapeLower = relaxFunctionPass("VMShapeLower", (fn, fname) => {
   const L = new ShapeLowerer(fname, names);
   const prologue: Binding[] = [];
   for (const p of fn.params) L.check(p, p.structInfo, `${fname}: parameter ${p.name}`, prologue);
+  // Storage planned for an upper bound (StaticPlanBlockMemory) only holds values up to it.
+  const bounds = fn.attrs[UPPER_BOUND_ATTR];
+  if (bounds && typeof bounds === "object" && !Array.isArray(bounds) && !(bounds instanceof X.IntImm)) {
+    const vars = new Map(fn.params.flatMap((p) => structInfoVars(p.structInfo)).map((v) => [v.name, v]));
+    for (const [name, b] of Object.entries(bounds as Record<string, unknown>)) {
+      const v = vars.get(name);
+      const bound = b instanceof X.IntImm ? b.value : b;
+      if (!v || typeof bound !== "number") continue;
+      L.addCheck(new X.LE(v, new X.IntImm(v.dtype, bound)), `${fname}: ${name} exceeds its upper bound ${bound} (function attribute ${UPPER_BOUND_ATTR})`, prologue);
+    }
+  }
   const checks = fn.attrs[RUNTIME_CHECKS_ATTR];
   if (Array.isArray(checks)) {
     for (const c of checks as { condition: PrimExpr; message: string }[]) L.addCheck(c.condition, `${fname}: ${c.message}`, prologue);
