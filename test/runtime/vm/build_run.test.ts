@@ -107,3 +107,51 @@ describe("wrong inputs at run time", () => {
     expect(() => vm.invoke("main", NDArray.empty([2, 3], "float64"))).toThrow("main: parameter x: expected R.Tensor(ndim=2, dtype=\"float32\")");
   });
 });
+
+describe("relax.build options", () => {
+  it("passes call_tir's tir_vars to the kernel as integers", async () => {
+    const { HEADER, KERNELS } = await import("../../relax/transform/chain.js");
+    const mod = parseRelaxScript(`${HEADER}
+${KERNELS}
+    @R.function
+    def main(x: R.Tensor(("n",), dtype="float32")) -> R.Tensor(("n",), dtype="float32"):
+        n = T.int64()
+        cls = Module
+        t = R.call_tir(cls.two_out, (x,), out_sinfo=[R.Tensor((n,), dtype="float32"), R.Tensor((n,), dtype="float32")], tir_vars=R.shape([n * 10]))
+        y = t[0]
+        return y
+`);
+    const { vm } = await build(mod, "js");
+    expect((vm.invoke("main", NDArray.fromArray([1, 2], [2])) as NDArray).toArray()).toEqual([21, 22]);
+    expect((vm.invoke("main", NDArray.fromArray([1, 2, 3], [3])) as NDArray).toArray()).toEqual([31, 32, 33]);
+  });
+
+  it("dumps the module after every pass and the bytecode", async () => {
+    const { mkdtempSync, readdirSync, readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "weft-relax-dump-"));
+    await build(parseRelaxScript(MLP), "js", { dumpDir: dir });
+    expect(readdirSync(dir).sort()).toEqual([
+      "00_input.py", "01_ToNonDataflow.py", "02_CallTIRRewrite.py", "03_StaticPlanBlockMemory.py", "04_KillAfterLastUse.py",
+      "05_VMShapeLower.py", "06_bytecode.txt",
+    ]);
+    expect(readFileSync(join(dir, "02_CallTIRRewrite.py"), "utf8")).toContain("R.builtin.alloc_tensor(");
+    expect(readFileSync(join(dir, "06_bytecode.txt"), "utf8")).toContain("call dense(");
+  });
+
+  it("runs the passes given before the lowering, and default-schedules the kernels when asked", async () => {
+    const seen: string[] = [];
+    const spy = Object.assign((m: import("../../../src/ir/module.js").IRModule) => {
+      seen.push([...m.entries()].map(([g]) => g.name).join(","));
+      return m;
+    }, {});
+    Object.defineProperty(spy, "name", { value: "Spy" });
+    const b = await build(parseRelaxScript(MLP), "js", { passes: [spy as never], defaultSchedule: true });
+    expect(seen).toEqual(["bias_relu,dense,main"]);
+    runMlp(b);
+    // The scheduled kernels differ from the unscheduled ones (the artifact holds their TensorIR).
+    const plain = await build(parseRelaxScript(MLP), "js");
+    expect(b.exec.kernels[0]!.data).not.toBe(plain.exec.kernels[0]!.data);
+  });
+});
