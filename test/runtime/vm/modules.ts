@@ -175,3 +175,21 @@ ${KERNELS_1D}
             z = R.call_tir(cls.double, (x,), out_sinfo=R.Tensor((4,), dtype="float32"))
         return z
 `;
+
+/** A static 64x32 @ 32x16 matmul (the default schedules act on static shapes). */
+export const STATIC_DENSE = `${HEADER}
+    @T.prim_func
+    def dense(X: T.Buffer((T.int64(64), T.int64(32)), "float32"), W: T.Buffer((T.int64(32), T.int64(16)), "float32"), Y: T.Buffer((T.int64(64), T.int64(16)), "float32")):
+        for i, j, r in T.grid(T.int64(64), T.int64(16), T.int64(32)):
+            with T.block("Y"):
+                vi, vj, vr = T.axis.remap("SSR", [i, j, r])
+                with T.init():
+                    Y[vi, vj] = T.float32(0)
+                Y[vi, vj] = Y[vi, vj] + X[vi, vr] * W[vr, vj]
+
+    @R.function
+    def main(x: R.Tensor((64, 32), dtype="float32"), w: R.Tensor((32, 16), dtype="float32")) -> R.Tensor((64, 16), dtype="float32"):
+        cls = Module
+        y = R.call_tir(cls.dense, (x, w), out_sinfo=R.Tensor((64, 16), dtype="float32"))
+        return y
+`;
