@@ -12,7 +12,9 @@
  * - the checks the BlockBuilder recorded in `relax.runtime_checks` become `check_heap` calls
  *   as soon as their variables are in the heap (the attribute is then removed);
  * - every symbolic `R.shape([...])` a binding uses becomes a shape built from the heap
- *   (`vm.builtin.make_shape`), expression dims first computed with `vm.builtin.compute_heap`.
+ *   (`vm.builtin.make_shape`), expression dims first computed with `vm.builtin.compute_heap`;
+ *   a symbolic `R.prim_value(...)` is computed with `vm.builtin.eval_heap`;
+ * - an `R.Prim(value=m)` parameter defines (or checks) m (`vm.builtin.match_prim_value`).
  *
  * The calls are `R.call_pure_packed` of the builtins, which VM codegen maps to the builtin
  * table. Heap programs are postfix text the runtime evaluates (it knows no PrimExprs).
@@ -156,6 +158,12 @@ class ShapeLowerer {
       if (s.values) matchShape(s.values);
     } else if (s instanceof PrimStructInfo) {
       this.call("vm.builtin.check_prim_value_info", [value, new DataTypeImm(s.dtype), str], out);
+      if (s.value && !(s.value instanceof X.FloatImm) && s.dtype.isInt()) {
+        // R.Prim(value=m): the scalar defines (or must equal) m, like a shape dimension.
+        const { args, later } = this.matchDims([s.value]);
+        this.call("vm.builtin.match_prim_value", [value, this.heap, ...args, str], out);
+        for (const [slot, e] of later) this.pending.push({ vars: collectVars(e), message: `${head}: value ${String(e)} does not match`, cond: e, scratch: slot });
+      }
     } else if (s instanceof TupleStructInfo) {
       this.call("vm.builtin.check_tuple_info", [value, PrimValue.int64(s.fields.length), str], out);
       s.fields.forEach((f, i) => {
@@ -205,7 +213,8 @@ function isSymbolicShape(e: Expr): e is ShapeExpr {
 function lowerValue(e: Expr, L: ShapeLowerer, out: Binding[]): Expr {
   if (isSymbolicShape(e)) return L.makeShape(e, out);
   if (e instanceof PrimValue && !(e.value instanceof X.IntImm) && !(e.value instanceof X.FloatImm)) {
-    throw new Error(`R.prim_value(${String(e.value)}): symbolic prim values are not supported by the VM lowering yet; pass the value as a shape (R.shape) instead`);
+    // A symbolic scalar (R.prim_value(n * 2)) is computed from the heap.
+    return L.call("vm.builtin.eval_heap", [L.heap, new StringImm(L.program(e.value))], out, e.structInfo!, "value");
   }
   if (e instanceof Tuple) {
     const fs = e.fields.map((f) => lowerValue(f, L, out));

@@ -116,6 +116,21 @@ registerBuiltin("vm.builtin.match_shape", (...args) => {
   }
 });
 
+/** match_prim_value(x, heap, code, v, ctx): an integer scalar against a heap slot or constant. */
+registerBuiltin("vm.builtin.match_prim_value", (x, h, code, v, ctx) => {
+  const heap = heapOf(h, "match_prim_value");
+  const actual = typeof x === "boolean" ? (x ? 1 : 0) : x;
+  if (typeof actual !== "number") throw new VMError(`${ctx}, got ${describeValue(x)}`);
+  if (code === MatchCode.assertImm && actual !== v) throw new VMError(`${ctx}, got ${actual}, expected ${v}`);
+  if (code === MatchCode.storeToHeap) heap.slots[v as number] = actual;
+  if (code === MatchCode.assertLoad && actual !== heap.slots[v as number]) {
+    throw new VMError(`${ctx}, got ${actual}, expected ${heap.slots[v as number]} (bound earlier)`);
+  }
+});
+
+/** eval_heap(heap, program): a scalar computed from the heap (a symbolic R.prim_value). */
+registerBuiltin("vm.builtin.eval_heap", (h, program) => evalHeapProgram(String(program), heapOf(h, "eval_heap").slots));
+
 /** make_shape(heap, ndim, code0, v0, ...): a shape from immediates and heap slots. */
 registerBuiltin("vm.builtin.make_shape", (...args) => {
   const heap = heapOf(args[0], "make_shape");

@@ -166,3 +166,28 @@ ${KERNELS}
     expect(seen).toEqual(["bias_relu,dense,main"]);
   });
 });
+
+describe("symbolic scalars", () => {
+  it("an R.Prim(value=m) parameter defines m; a symbolic R.prim_value drives an If", async () => {
+    const { HEADER, KERNELS } = await import("../../relax/transform/chain.js");
+    const mod = parseRelaxScript(`${HEADER}
+${KERNELS}
+    @R.function
+    def main(x: R.Tensor(("n",), dtype="float32"), k: R.Prim(value="m")) -> R.Tensor(("n",), dtype="float32"):
+        n = T.int64()
+        m = T.int64()
+        cls = Module
+        big = R.prim_value(n > 2)
+        if big:
+            t = R.call_tir(cls.two_out, (x,), out_sinfo=[R.Tensor((n,), dtype="float32"), R.Tensor((n,), dtype="float32")], tir_vars=R.shape([m + n]))
+            y = t[0]
+        else:
+            y = x
+        return y
+`);
+    const { vm } = await build(mod, "js");
+    expect((vm.invoke("main", NDArray.fromArray([1, 2, 3], [3]), 10) as NDArray).toArray()).toEqual([14, 15, 16]);
+    expect((vm.invoke("main", NDArray.fromArray([1, 2], [2]), 10) as NDArray).toArray()).toEqual([1, 2]);
+    expect(() => vm.invoke("main", NDArray.fromArray([1, 2], [2]), 1.5)).toThrow('main: parameter k: expected R.Prim(value=m), got the number 1.5');
+  });
+});
