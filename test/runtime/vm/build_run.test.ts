@@ -191,3 +191,30 @@ ${KERNELS}
     expect(() => vm.invoke("main", NDArray.fromArray([1, 2], [2]), 1.5)).toThrow('main: parameter k: expected R.Prim(value=m), got the number 1.5');
   });
 });
+
+describe("calls between Relax functions", () => {
+  it("main calls a helper with its own shape checks and memory", async () => {
+    const { HEADER, KERNELS } = await import("../../relax/transform/chain.js");
+    const mod = parseRelaxScript(`${HEADER}
+${KERNELS}
+    @R.function
+    def helper(a: R.Tensor((4,), dtype="float32")) -> R.Tensor((4,), dtype="float32"):
+        cls = Module
+        b = R.call_tir(cls.add_one, (a,), out_sinfo=R.Tensor((4,), dtype="float32"))
+        c = R.call_tir(cls.double, (b,), out_sinfo=R.Tensor((4,), dtype="float32"))
+        return c
+
+    @R.function
+    def main(x: R.Tensor((4,), dtype="float32")) -> R.Tuple(R.Tensor((4,), dtype="float32"), R.Tensor((4,), dtype="float32")):
+        cls = Module
+        y = cls.helper(x)
+        z = cls.helper(y)
+        return (y, z)
+`);
+    const { vm } = await build(mod, "js");
+    const [y, z] = vm.invoke("main", NDArray.fromArray([0, 1, 2, 3], [4])) as NDArray[];
+    expect(y!.toArray()).toEqual([2, 4, 6, 8]);
+    expect(z!.toArray()).toEqual([6, 10, 14, 18]);
+    expect((vm.invoke("helper", NDArray.fromArray([1, 1, 1, 1], [4])) as NDArray).toArray()).toEqual([4, 4, 4, 4]);
+  });
+});
