@@ -35,7 +35,7 @@ export class VirtualMachine {
         return (args) => this.run(index, args);
       case "builtin": {
         const b = getBuiltin(f.name);
-        if (!b) throw new VMError(`VM: builtin "${f.name}" is not registered (known: ${builtinNames().join(", ")})`);
+        if (!b) throw new VMError(`VM: builtin "${f.name}" is not registered; register the packed function with registerBuiltin(name, fn) before making the VM (registered: ${builtinNames().join(", ")})`);
         return (args) => b(...args);
       }
       case "kernel": {

@@ -218,3 +218,42 @@ ${KERNELS}
     expect((vm.invoke("helper", NDArray.fromArray([1, 1, 1, 1], [4])) as NDArray).toArray()).toEqual([4, 4, 4, 4]);
   });
 });
+
+describe("packed functions", () => {
+  it("R.call_dps_packed calls a registered packed function with its outputs allocated", async () => {
+    const { registerBuiltin } = await import("../../../src/runtime/vm/builtins.js");
+    registerBuiltin("test.add_ten", (x, out) => {
+      const a = x as NDArray, o = out as NDArray;
+      for (let i = 0; i < a.numel; i++) o.data[i] = a.data[i]! + 10;
+    });
+    const mod = parseRelaxScript(`
+# from tvm.script import ir as I
+# from tvm.script import relax as R
+
+@I.ir_module
+class Module:
+    @R.function
+    def main(x: R.Tensor(("n",), dtype="float32")) -> R.Tensor(("n",), dtype="float32"):
+        n = T.int64()
+        y = R.call_dps_packed("test.add_ten", (x,), out_sinfo=R.Tensor((n,), dtype="float32"))
+        return y
+`);
+    const { vm } = await build(mod, "js");
+    expect((vm.invoke("main", NDArray.fromArray([1, 2, 3], [3])) as NDArray).toArray()).toEqual([11, 12, 13]);
+  });
+
+  it("a packed function nobody registered is named when the VM is made", async () => {
+    const mod = parseRelaxScript(`
+# from tvm.script import ir as I
+# from tvm.script import relax as R
+
+@I.ir_module
+class Module:
+    @R.function
+    def main(x: R.Tensor((3,), dtype="float32")) -> R.Tensor((3,), dtype="float32"):
+        y = R.call_dps_packed("test.nobody", (x,), out_sinfo=R.Tensor((3,), dtype="float32"))
+        return y
+`);
+    await expect(build(mod, "js")).rejects.toThrow('VM: builtin "test.nobody" is not registered');
+  });
+});
