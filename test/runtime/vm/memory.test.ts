@@ -3,7 +3,19 @@ import { build } from "../../../src/relax/pipeline.js";
 import { parseRelaxScript } from "../../../src/relax/index.js";
 import { NDArray } from "../../../src/runtime/ndarray.js";
 import { getBuiltin, registerBuiltin, type Builtin } from "../../../src/runtime/vm/builtins.js";
+import { findCompiler } from "../../../src/target/c/index.js";
 import { CHAIN, HEADER, KERNELS } from "../../relax/transform/chain.js";
+
+const hasC = (() => {
+  try {
+    findCompiler();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+// c needs a system C compiler: without one it is left out of the list.
+const TARGETS = ["js", "wasm", ...(hasC ? ["c"] : [])].map((target) => ({ target }));
 
 const saved = new Map<string, Builtin>();
 /** Counts calls of a builtin (VMs made afterwards see the counting version). */
@@ -49,11 +61,11 @@ ${KERNELS}
 `;
 
 describe("memory planning at run time", () => {
-  it("a static chain of four kernels allocates two storages for three intermediates", async () => {
+  it.each(TARGETS)("a static chain of four kernels allocates two storages for three intermediates ($target)", async ({ target }) => {
     const storages = count("vm.builtin.alloc_storage");
     const placed = count("vm.builtin.alloc_tensor");
     const fresh = count("vm.builtin.empty");
-    const { vm } = await build(parseRelaxScript(CHAIN), "js");
+    const { vm } = await build(parseRelaxScript(CHAIN), target);
     const y = vm.invoke("main", NDArray.fromArray([0, 1, 2, 3], [4])) as NDArray;
     expect(y.toArray()).toEqual([0, 1, 2, 3].map((v) => ((v + 1) * 2 + 1) * 2));
     expect([storages.n, placed.n, fresh.n]).toEqual([2, 3, 1]);
