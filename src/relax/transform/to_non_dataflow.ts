@@ -5,14 +5,14 @@
  */
 import { BindingBlock, MatchCast, VarBinding, type Binding } from "../binding.js";
 import { DataflowVar, If, SeqExpr, Var, type Expr } from "../expr.js";
-import { bodySeq, relaxFunctionPass, substituteExpr, withBody } from "./lower_util.js";
+import { asSeq, bodySeq, relaxFunctionPass, substituteExpr, withBody } from "./lower_util.js";
 
 function convertSeq(seq: SeqExpr, vmap: Map<Var, Expr>): SeqExpr {
   const blocks = seq.blocks.map((blk) => {
     const out: Binding[] = blk.bindings.map((b) => {
       let value = b.value;
       if (value instanceof If) {
-        const nif = new If(substituteExpr(value.cond, vmap), convertSeq(asSeqExpr(value.trueBranch), vmap), convertSeq(asSeqExpr(value.falseBranch), vmap), value.structInfo);
+        const nif = new If(substituteExpr(value.cond, vmap), convertSeq(asSeq(value.trueBranch), vmap), convertSeq(asSeq(value.falseBranch), vmap), value.structInfo);
         value = nif;
       } else value = substituteExpr(value, vmap);
       let v = b.variable;
@@ -26,10 +26,6 @@ function convertSeq(seq: SeqExpr, vmap: Map<Var, Expr>): SeqExpr {
     return new BindingBlock(out);
   });
   return new SeqExpr(blocks, substituteExpr(seq.body, vmap), seq.structInfo);
-}
-
-function asSeqExpr(e: Expr): SeqExpr {
-  return e instanceof SeqExpr ? e : new SeqExpr([], e);
 }
 
 export const toNonDataflow = relaxFunctionPass("ToNonDataflow", (fn) => withBody(fn, convertSeq(bodySeq(fn), new Map())));

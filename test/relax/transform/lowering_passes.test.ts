@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseRelaxScript } from "../../../src/relax/index.js";
 import {
-  callTIRRewrite, killAfterLastUse, staticPlanBlockMemory, toNonDataflow, vmShapeLower,
+  callTIRRewrite, killAfterLastUse, staticPlanBlockMemory, toNonDataflow,
 } from "../../../src/relax/transform/index.js";
 import { expectPass, moduleText } from "./helpers.js";
 
