@@ -18,7 +18,7 @@ import * as X from "../../ir/expr.js";
 import type { IRModule } from "../../ir/module.js";
 import { NDArray } from "../../runtime/ndarray.js";
 import {
-  cst, fnArg, imm, reg, type Instr, type InstrArg, type VMFunctionInfo,
+  VOID_REGISTER, cst, fnArg, imm, reg, type Instr, type InstrArg, type VMFunctionInfo,
 } from "../../runtime/vm/bytecode.js";
 import { Executable, type KernelArtifact, type VMConstant } from "../../runtime/vm/executable.js";
 import { ShapeTuple } from "../../runtime/vm/values.js";
@@ -29,6 +29,7 @@ import {
   type CallArg, type Expr,
 } from "../expr.js";
 import { RelaxOp } from "../op/registry.js";
+import { usedVars } from "./lower_util.js";
 
 export class CodegenError extends Error {
   constructor(message: string) {
@@ -80,7 +81,11 @@ class FunctionCodegen {
   ) {
     fn.params.forEach((p, i) => this.vars.set(p, reg(i)));
     this.nregs = fn.params.length;
+    this.used = usedVars(fn.body);
   }
+
+  /** Variables something reads: a call bound to any other variable discards its result. */
+  private readonly used: ReadonlySet<Var>;
 
   private fail(msg: string): never {
     throw new CodegenError(`VM codegen: function "${this.name}"${this.binding ? `, binding ${this.binding}` : ""}: ${msg}`);
@@ -206,7 +211,13 @@ class FunctionCodegen {
         if (b instanceof MatchCast || v instanceof Var) this.vars.set(b.variable, this.operand(v));
         else if (v instanceof Constant || v instanceof ShapeExpr || v instanceof PrimValue || v instanceof StringImm || v instanceof DataTypeImm) {
           this.vars.set(b.variable, this.operand(v));
-        } else this.vars.set(b.variable, reg(this.emitExpr(v)));
+        } else {
+          const r = this.emitExpr(v);
+          this.vars.set(b.variable, reg(r));
+          // Kernels and checks: nothing reads their result, so the call writes no register.
+          const last = this.code[this.code.length - 1];
+          if (!this.used.has(b.variable) && last?.op === "call" && last.dst === r) this.code[this.code.length - 1] = { ...last, dst: VOID_REGISTER };
+        }
       }
     }
     this.binding = "";
