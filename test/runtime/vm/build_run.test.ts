@@ -155,6 +155,20 @@ ${KERNELS}
     expect(readFileSync(join(dir, "06_bytecode.txt"), "utf8")).toContain("call dense(");
   });
 
+  it("WEFT_DUMP_IR=<dir> turns the dumps on", async () => {
+    const { mkdtempSync, readdirSync } = await import("node:fs");
+    const dir = join(mkdtempSync(join(tmpdir(), "weft-relax-env-")), "dump");
+    const before = process.env["WEFT_DUMP_IR"];
+    process.env["WEFT_DUMP_IR"] = dir;
+    try {
+      await build(parseRelaxScript(MLP), "js");
+    } finally {
+      if (before === undefined) delete process.env["WEFT_DUMP_IR"];
+      else process.env["WEFT_DUMP_IR"] = before;
+    }
+    expect(readdirSync(dir)).toContain("05_VMShapeLower.py");
+  });
+
   it("runs the passes given before the lowering", async () => {
     const seen: string[] = [];
     const spy = Object.assign((m: import("../../../src/ir/module.js").IRModule) => {
