@@ -13,7 +13,8 @@
  *      artifact, so `loadExecutable` can rebuild them from the file alone.
  *
  * `WEFT_DUMP_IR=<dir>` (or `dumpDir`) writes the module after every pass, numbered, and the
- * final bytecode.
+ * final bytecode, as `relax_NN_<pass>.py` (the kernels' TensorIR lowering writes its own
+ * numbered dumps into the same folder, without the prefix).
  */
 import type { IRModule } from "../ir/module.js";
 import { IRModule as IRModuleClass } from "../ir/module.js";
@@ -63,11 +64,11 @@ export interface Built {
 /** Runs the passes in order, dumping after each when asked to. */
 export function runRelaxPipeline(mod: IRModule, passes: readonly Pass[], dumpDir?: string): IRModule {
   const dump = makeDumper(dumpDir ?? envDumpDir());
-  dump?.("00_input.py", printRelax(mod));
+  dump?.("relax_00_input.py", printRelax(mod));
   let cur = mod;
   passes.forEach((p, i) => {
     cur = p(cur);
-    dump?.(`${String(i + 1).padStart(2, "0")}_${p.name}.py`, printRelax(cur));
+    dump?.(`relax_${String(i + 1).padStart(2, "0")}_${p.name}.py`, printRelax(cur));
   });
   return cur;
 }
@@ -87,7 +88,7 @@ export async function build(mod: IRModule, target: Target | string, opts: RelaxB
   const names = kernels.functionList.length ? [...kernels.entries()].map(([g]) => g.name) : [];
   const artifact = { target: t.toString(), format: KERNEL_ARTIFACT_FORMAT, data: names.length ? printScript(kernels) : "", functions: names };
   const exec = vmCodegen(lowered, [artifact]);
-  makeDumper(dumpDir)?.(`${String(passes.length + 1).padStart(2, "0")}_bytecode.txt`, exec.asText());
+  makeDumper(dumpDir)?.(`relax_${String(passes.length + 1).padStart(2, "0")}_bytecode.txt`, exec.asText());
   const modules = names.length ? [await buildTarget(kernels, t)] : [];
   return { exec, modules, vm: new VirtualMachine(exec, modules) };
 }
