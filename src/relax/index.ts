@@ -6,3 +6,4 @@ export * from "./block_builder.js";
 export * as op from "./op/index.js";
 export { RelaxOp, type InferContext, type OpSpec } from "./op/registry.js";
 export * from "./script/index.js";
+export { build, loadExecutable, runRelaxPipeline, PRE_VM_PASSES, VM_LOWERING_PASSES, type Built, type RelaxBuildOptions } from "./pipeline.js";

@@ -1,3 +1,4 @@
 export * from "./ndarray.js";
 export * from "./module.js";
 export * from "./npy.js";
+export * as vm from "./vm/index.js";

@@ -8,3 +8,4 @@ export * from "./statistical.js";
 export * from "./builtin.js";
 export * as nn from "./nn.js";
 export { sinfoText, shapeText } from "./infer_util.js";
+export * from "./memory.js";

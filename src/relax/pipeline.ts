@@ -1,0 +1,123 @@
+/**
+ * relax.build: a Relax module (Relax functions calling PrimFuncs through R.call_tir) to a
+ * runnable VM. The recipe, top to bottom:
+ *
+ *   1. `opts.passes` (default `PRE_VM_PASSES`): the graph-level passes that bring the module
+ *      to call_tir form (LegalizeOps, FuseOps, FuseTIR, ... are inserted here by the graph
+ *      passes' owner; the list is empty until then, so the input must already use call_tir);
+ *   2. `VM_LOWERING_PASSES`: ToNonDataflow, CallTIRRewrite, StaticPlanBlockMemory,
+ *      KillAfterLastUse, VMShapeLower;
+ *   3. the PrimFuncs, default-scheduled when `defaultSchedule` is set, built with the target's
+ *      code generator (`js`, `c`, `wasm`);
+ *   4. VM codegen to an Executable that carries the kernels' TensorIR (TVMScript) as its
+ *      artifact, so `loadExecutable` can rebuild them from the file alone.
+ *
+ * `WEFT_DUMP_IR=<dir>` (or `dumpDir`) writes the module after every pass, numbered, and the
+ * final bytecode, as `relax_NN_<pass>.py` (the kernels' TensorIR lowering writes its own
+ * numbered dumps into the same folder, without the prefix).
+ */
+import type { IRModule } from "../ir/module.js";
+import { IRModule as IRModuleClass } from "../ir/module.js";
+import type { Module } from "../runtime/module.js";
+import { Executable } from "../runtime/vm/executable.js";
+import { VirtualMachine } from "../runtime/vm/vm.js";
+import { applyDefaultSchedule } from "../schedule/default/index.js";
+import { build as buildTarget } from "../target/build.js";
+import "../target/c/index.js";
+import "../target/wasm/index.js";
+import { Target } from "../target/target.js";
+import { PrimFunc } from "../tir/function.js";
+import { parseScript, printScript } from "../tir/script/index.js";
+import { printRelax } from "./script/index.js";
+import { callTIRRewrite } from "./transform/call_tir_rewrite.js";
+import { killAfterLastUse } from "./transform/kill_after_last_use.js";
+import type { Pass } from "./transform/lower_util.js";
+import { staticPlanBlockMemory } from "./transform/static_plan_block_memory.js";
+import { toNonDataflow } from "./transform/to_non_dataflow.js";
+import { vmCodegen } from "./transform/vm_codegen.js";
+import { vmShapeLower } from "./transform/vm_shape_lower.js";
+
+/** Graph-level passes before the VM lowering (LegalizeOps and friends go here). */
+export const PRE_VM_PASSES: Pass[] = [];
+
+/** The lowering from call_tir form to what VM codegen reads. */
+export const VM_LOWERING_PASSES: readonly Pass[] = [toNonDataflow, callTIRRewrite, staticPlanBlockMemory, killAfterLastUse, vmShapeLower];
+
+export const KERNEL_ARTIFACT_FORMAT = "tir-script";
+
+export interface RelaxBuildOptions {
+  /** Passes before the VM lowering (default PRE_VM_PASSES). */
+  passes?: readonly Pass[];
+  /** Apply src/schedule/default's rule-based schedules to the PrimFuncs before building. */
+  defaultSchedule?: boolean;
+  /** Per-pass dumps; defaults to the WEFT_DUMP_IR environment variable. */
+  dumpDir?: string;
+}
+
+export interface Built {
+  readonly exec: Executable;
+  /** The kernels, built for the target. */
+  readonly modules: readonly Module[];
+  readonly vm: VirtualMachine;
+}
+
+/** Runs the passes in order, dumping after each when asked to. */
+export function runRelaxPipeline(mod: IRModule, passes: readonly Pass[], dumpDir?: string): IRModule {
+  const dump = makeDumper(dumpDir ?? envDumpDir());
+  dump?.("relax_00_input.py", printRelax(mod));
+  let cur = mod;
+  passes.forEach((p, i) => {
+    cur = p(cur);
+    dump?.(`relax_${String(i + 1).padStart(2, "0")}_${p.name}.py`, printRelax(cur));
+  });
+  return cur;
+}
+
+/** The module's PrimFuncs alone (what the target builds). */
+export function primFuncsOf(mod: IRModule): IRModule {
+  return new IRModuleClass([...mod.entries()].filter(([, f]) => f instanceof PrimFunc));
+}
+
+export async function build(mod: IRModule, target: Target | string, opts: RelaxBuildOptions = {}): Promise<Built> {
+  const t = Target.from(target);
+  const passes = [...(opts.passes ?? PRE_VM_PASSES), ...VM_LOWERING_PASSES];
+  const dumpDir = opts.dumpDir ?? envDumpDir();
+  const lowered = runRelaxPipeline(mod, passes, dumpDir);
+  let kernels = primFuncsOf(lowered);
+  if (opts.defaultSchedule) kernels = applyDefaultSchedule(kernels, t);
+  const names = kernels.functionList.length ? [...kernels.entries()].map(([g]) => g.name) : [];
+  const artifact = { target: t.toString(), format: KERNEL_ARTIFACT_FORMAT, data: names.length ? printScript(kernels) : "", functions: names };
+  const exec = vmCodegen(lowered, [artifact]);
+  makeDumper(dumpDir)?.(`relax_${String(passes.length + 1).padStart(2, "0")}_bytecode.txt`, exec.asText());
+  const modules = names.length ? [await buildTarget(kernels, t)] : [];
+  return { exec, modules, vm: new VirtualMachine(exec, modules) };
+}
+
+/** Rebuilds the kernels of a serialized executable and makes its VM. */
+export async function loadExecutable(bytes: Uint8Array): Promise<Built> {
+  const exec = Executable.load(bytes);
+  const modules: Module[] = [];
+  for (const k of exec.kernels) {
+    if (k.functions.length === 0) continue;
+    if (k.format !== KERNEL_ARTIFACT_FORMAT || typeof k.data !== "string") {
+      throw new Error(`loadExecutable: kernel artifact format "${k.format}" for ${k.target} is not supported (this build reads "${KERNEL_ARTIFACT_FORMAT}")`);
+    }
+    modules.push(await buildTarget(parseScript(k.data), Target.parse(k.target)));
+  }
+  return { exec, modules, vm: new VirtualMachine(exec, modules) };
+}
+
+function envDumpDir(): string | undefined {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  return g.process?.env?.["WEFT_DUMP_IR"] || undefined;
+}
+
+/** Node-only (the dump is a debugging aid; browsers skip it). */
+function makeDumper(dir: string | undefined): ((file: string, text: string) => void) | undefined {
+  if (!dir) return undefined;
+  const g = globalThis as { process?: { getBuiltinModule?: (m: string) => unknown } };
+  const fs = g.process?.getBuiltinModule?.("node:fs") as typeof import("node:fs") | undefined;
+  if (!fs) return undefined;
+  fs.mkdirSync(dir, { recursive: true });
+  return (file, text) => fs.writeFileSync(`${dir}/${file}`, text);
+}

@@ -1,0 +1,135 @@
+/**
+ * VirtualMachine: runs an Executable's bytecode. The function table is resolved once, when
+ * the VM is made: kernels from the device modules (the runtime Modules `build` returns),
+ * builtins from the builtin registry, VM functions from the executable. A call then only
+ * indexes arrays.
+ *
+ * Values cross the boundary as they are (NDArrays, numbers, shapes); a JS array passed to
+ * `invoke` is a tuple, and a tuple result comes back as a JS array.
+ */
+import type { Module, PackedFunc, ArgValue } from "../module.js";
+import { VOID_REGISTER, type InstrArg, type VMFunctionInfo } from "./bytecode.js";
+import { VMError, getBuiltin, builtinNames } from "./builtins.js";
+import type { Executable } from "./executable.js";
+import { ShapeTuple, VMTuple } from "./values.js";
+
+type Callable = (args: unknown[]) => unknown;
+
+export class VirtualMachine {
+  private readonly table: Callable[];
+  private readonly constants: readonly unknown[];
+  private readonly modules: readonly Module[];
+
+  constructor(
+    readonly exec: Executable,
+    modules: Module | readonly Module[] = [],
+  ) {
+    this.modules = Array.isArray(modules) ? (modules as readonly Module[]) : [modules as Module];
+    this.constants = exec.constants;
+    this.table = exec.functions.map((f, i) => this.resolve(f, i));
+  }
+
+  private resolve(f: VMFunctionInfo, index: number): Callable {
+    switch (f.kind) {
+      case "vm":
+        return (args) => this.run(index, args);
+      case "builtin": {
+        const b = getBuiltin(f.name);
+        if (!b) throw new VMError(`VM: builtin "${f.name}" is not registered; register the packed function with registerBuiltin(name, fn) before making the VM (registered: ${builtinNames().join(", ")})`);
+        return (args) => b(...args);
+      }
+      case "kernel": {
+        const m = this.modules.find((mod) => mod.functionNames().includes(f.name));
+        if (!m) {
+          const have = this.modules.map((mod) => `${mod.target}: ${mod.functionNames().join(", ")}`).join("; ") || "no modules";
+          throw new VMError(`VM: kernel "${f.name}" is in none of the device modules (${have}); pass the modules built for this executable`);
+        }
+        const pf: PackedFunc = m.get(f.name);
+        return (args) => pf(...(spreadShapes(args) as ArgValue[]));
+      }
+    }
+  }
+
+  /** Calls the VM function `name` with the given arguments; returns its result. */
+  invoke(name: string, ...args: unknown[]): unknown {
+    const index = this.exec.functionIndex(name);
+    const f = this.exec.functions[index]!;
+    const params = f.params ?? [];
+    if (args.length !== params.length) {
+      throw new VMError(`${name}: expected ${params.length} argument(s) (${params.join(", ")}), got ${args.length}`);
+    }
+    return fromVM(this.run(index, args.map(toVM)));
+  }
+
+  /** The names of the functions `invoke` can call. */
+  functionNames(): string[] {
+    return this.exec.vmFunctionNames();
+  }
+
+  private arg(a: InstrArg, regs: unknown[]): unknown {
+    switch (a.k) {
+      case "reg":
+        return regs[a.i];
+      case "imm":
+        return a.v;
+      case "const":
+        return this.constants[a.i];
+      case "func": {
+        const callee = this.table[a.i]!;
+        return (...xs: unknown[]) => callee(xs);
+      }
+    }
+  }
+
+  private run(index: number, args: unknown[]): unknown {
+    const f = this.exec.functions[index]!;
+    const code = f.code!;
+    const regs = new Array<unknown>(f.numRegs ?? 0);
+    for (let i = 0; i < args.length; i++) regs[i] = args[i];
+    let pc = 0;
+    for (;;) {
+      const ins = code[pc]!;
+      switch (ins.op) {
+        case "call": {
+          const n = ins.args.length;
+          const xs = new Array<unknown>(n);
+          for (let k = 0; k < n; k++) xs[k] = this.arg(ins.args[k]!, regs);
+          const r = this.table[ins.func]!(xs);
+          if (ins.dst !== VOID_REGISTER) regs[ins.dst] = r;
+          pc++;
+          break;
+        }
+        case "ret":
+          return regs[ins.reg];
+        case "goto":
+          pc += ins.offset;
+          break;
+        case "if": {
+          const c = regs[ins.cond];
+          pc += c === true || (typeof c === "number" && c !== 0) ? 1 : ins.falseOffset;
+          break;
+        }
+      }
+      if (pc >= code.length) throw new VMError(`VM function ${f.name}: ran past its last instruction without a ret`);
+    }
+  }
+}
+
+/** Kernels take the dims of a shape argument (call_tir's tir_vars) as separate integers. */
+function spreadShapes(args: unknown[]): unknown[] {
+  if (!args.some((a) => a instanceof ShapeTuple)) return args;
+  const out: unknown[] = [];
+  for (const a of args) {
+    if (a instanceof ShapeTuple) out.push(...a.values);
+    else out.push(a);
+  }
+  return out;
+}
+
+function toVM(v: unknown): unknown {
+  return Array.isArray(v) ? new VMTuple(v.map(toVM)) : v;
+}
+
+function fromVM(v: unknown): unknown {
+  return v instanceof VMTuple ? v.fields.map(fromVM) : v;
+}
