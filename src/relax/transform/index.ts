@@ -1,0 +1,3 @@
+export * from "./pass.js";
+export { ExprMutator, mapRelaxFunctions } from "./mutator.js";
+export * from "./legalize_ops.js";
