@@ -84,6 +84,15 @@ class Canonicalizer extends ExprMutator {
   }
 }
 
-export const CanonicalizeBindings: Pass = relaxFunctionPass("CanonicalizeBindings", (fn, name, mod) =>
-  new Canonicalizer(mod).rewriteFunction(fn, name),
-);
+/** Rounds until nothing changes: folding `t[i]` can expose a new `gv = lv` to rename. */
+const MAX_ROUNDS = 4;
+
+export const CanonicalizeBindings: Pass = relaxFunctionPass("CanonicalizeBindings", (fn, name, mod) => {
+  let cur = fn;
+  for (let i = 0; i < MAX_ROUNDS; i++) {
+    const next = new Canonicalizer(mod).rewriteFunction(cur, name);
+    if (structuralEqual(next, cur)) return next;
+    cur = next;
+  }
+  return cur;
+});

@@ -5,3 +5,4 @@ export * from "./normalize.js";
 export * from "./canonicalize_bindings.js";
 export * from "./dead_code_elimination.js";
 export * from "./fold_constant.js";
+export * from "./decompose_ops.js";
