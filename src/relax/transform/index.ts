@@ -6,3 +6,6 @@ export * from "./canonicalize_bindings.js";
 export * from "./dead_code_elimination.js";
 export * from "./fold_constant.js";
 export * from "./decompose_ops.js";
+export * from "./annotate_tir_op_pattern.js";
+export * from "./fuse_ops.js";
+export * from "./fuse_tir.js";
