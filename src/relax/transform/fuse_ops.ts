@@ -13,7 +13,8 @@
  * 3. injective ops (reshape, transpose, slicing) fuse into an injective post-dominator.
  * Opaque bindings (tuples, calls of other functions, non-call values) never fuse; a group's
  * outputs are the vars used after it (a tuple when several). Constants the group reads are
- * lifted to parameters. Groups are emitted in dependency order.
+ * lifted to parameters; symbolic vars that no input's shape defines on its own (only `n * 2`
+ * appears) come in a leading `R.Shape([n])` parameter. Groups are emitted in dependency order.
  */
 import { GlobalVar, type PrimExpr, type Var as TirVar } from "../../ir/expr.js";
 import { IRModule, type BaseFunc } from "../../ir/module.js";
@@ -301,8 +302,8 @@ class Fuser extends ExprMutator {
     this.bb.addFunction(fn, gv);
 
     const args: CallArg[] = inputs.map((e) => this.visitExpr(e));
-    const extraShape = fn.params.length > inputs.length ? fn.params[fn.params.length - 1]!.structInfo : undefined;
-    if (extraShape instanceof ShapeStructInfo) args.push(new ShapeExpr(this.symbolArgs));
+    // Symbolic vars no input defines come first, in a shape (so the signature defines them before use).
+    if (fn.params.length > inputs.length) args.unshift(new ShapeExpr(this.symbolArgs));
     const call = new Call(gv, args);
     if (outputs.length === 1) {
       this.emitVarBinding(new VarBinding(outputs[0]!, call), call);
@@ -345,7 +346,7 @@ class Fuser extends ExprMutator {
       return p;
     });
     this.symbolArgs = loose;
-    if (loose.length > 0) params.push(new Var("tir_vars", new ShapeStructInfo(loose.map((v) => vmap.get(v)!))));
+    if (loose.length > 0) params.unshift(new Var("tir_vars", new ShapeStructInfo(loose.map((v) => vmap.get(v)!))));
     const bb = new BlockBuilder(this.mod);
     bb.beginFunction(name, params);
     bb.beginDataflow();

@@ -18,6 +18,7 @@ import { Buffer } from "../../ir/buffer.js";
 import { handle } from "../../ir/dtype.js";
 import { GlobalVar, Var as TirVar, type PrimExpr } from "../../ir/expr.js";
 import { IRModule, type BaseFunc } from "../../ir/module.js";
+import { structuralEqual } from "../../ir/structural.js";
 import { PrimFunc } from "../../tir/function.js";
 import { Block, BlockRealize, SeqStmt, type Stmt } from "../../tir/stmt.js";
 import { StmtExprMutator } from "../../tir/stmt_functor.js";
@@ -41,7 +42,10 @@ function newBuffer(name: string, s: TensorStructInfo): Buffer {
   return new Buffer(name, s.dtype, s.dims!);
 }
 
-/** Renames blocks whose names are already taken (`T_add` -> `T_add_1`). */
+/**
+ * Renames blocks whose names are already taken (`T_add` -> `T_add_1`) and drops read regions
+ * repeated once two inputs became the same buffer (`add(e, e)`).
+ */
 class BlockRenamer extends StmtExprMutator {
   constructor(private readonly used: Set<string>) {
     super();
@@ -51,7 +55,9 @@ class BlockRenamer extends StmtExprMutator {
     let name = inner.nameHint;
     for (let k = 1; this.used.has(name); k++) name = `${inner.nameHint}_${k}`;
     this.used.add(name);
-    return name === inner.nameHint ? inner : inner.with({ nameHint: name });
+    const reads = inner.reads.filter((r, i) => !inner.reads.slice(0, i).some((q) => structuralEqual(q, r)));
+    if (name === inner.nameHint && reads.length === inner.reads.length) return inner;
+    return inner.with({ nameHint: name, reads });
   }
 }
 

@@ -221,6 +221,58 @@ class Module:
     );
   });
 
+  it("a symbolic var only an expression mentions reaches the group in a shape and the fused PrimFunc in tir_vars", () => {
+    const src = `
+@R.function
+def main(s: R.Tensor(("n",), dtype="float32"), x: R.Tensor((n * 2, 3), dtype="float32")) -> R.Tensor((n * 2, 3), dtype="float32"):
+    n = T.int64()
+    with R.dataflow():
+        e = R.exp(x)
+        gv = R.add(e, e)
+        R.output(gv)
+    return gv
+`;
+    const unfused = runPipeline(parseRelaxScript(src), [LegalizeOps, AnnotateTIROpPattern]);
+    const grouped = FuseOps(unfused);
+    expect(printRelax(grouped)).toContain("def fused_exp_add(tir_vars: R.Shape([\"n\"]), x: R.Tensor((n * 2, 3), dtype=\"float32\"))");
+    const fused = FuseTIR(grouped);
+    assertStructuralEqual(
+      fused,
+      parseRelaxScript(`
+@I.ir_module
+class Module:
+    @T.prim_func(private=True)
+    def fused_exp_add(x: T.handle, gv: T.handle, n: T.int64):
+        T.func_attr({"tir.noalias": True})
+        x_1 = T.match_buffer(x, (n * T.int64(2), T.int64(3)))
+        gv_1 = T.match_buffer(gv, (n * T.int64(2), T.int64(3)))
+        e = T.alloc_buffer((n * T.int64(2), T.int64(3)))
+        for ax0, ax1 in T.grid(n * T.int64(2), T.int64(3)):
+            with T.block("T_exp"):
+                v_ax0, v_ax1 = T.axis.remap("SS", [ax0, ax1])
+                e[v_ax0, v_ax1] = T.exp(x_1[v_ax0, v_ax1])
+        for ax0, ax1 in T.grid(n * T.int64(2), T.int64(3)):
+            with T.block("T_add"):
+                v_ax0, v_ax1 = T.axis.remap("SS", [ax0, ax1])
+                gv_1[v_ax0, v_ax1] = e[v_ax0, v_ax1] + e[v_ax0, v_ax1]
+
+    @R.function
+    def main(s: R.Tensor(("n",), dtype="float32"), x: R.Tensor((n * 2, 3), dtype="float32")) -> R.Tensor((n * 2, 3), dtype="float32"):
+        n = T.int64()
+        cls = Module
+        with R.dataflow():
+            gv = R.call_tir(cls.fused_exp_add, (x,), out_sinfo=R.Tensor((n * 2, 3), dtype="float32"), tir_vars=R.shape([n]))
+            R.output(gv)
+        return gv
+`),
+    );
+    const r = new Rng(5);
+    const args = [randomArray([2], "float32", r), randomArray([4, 3], "float32", r)];
+    const want = evalRelax(unfused, "main", args);
+    expectArraysClose(evalRelax(grouped, "main", args), want);
+    expectArraysClose(evalRelax(fused, "main", args), want);
+  });
+
   const rng = new Rng(11);
   const rand = (shape: number[]) => randomArray(shape, "float32", rng);
 
