@@ -269,6 +269,24 @@ export class BlockBuilder implements InferContext {
     return v;
   }
 
+  /**
+   * Appends a binding that is already in normal form, keeping its variable: passes that rebuild
+   * a function keep the vars of the bindings they do not change. A match_cast defines the
+   * symbolic vars its struct info mentions for the first time.
+   */
+  emitBinding(b: Binding): Var {
+    const f = this.requireFrame("emitBinding");
+    const df = f.block?.isDataflow ?? false;
+    if (b.variable instanceof DataflowVar && !df) {
+      throw new Error(`BlockBuilder.emitBinding: dataflow var '${b.variable.name}' can only be bound inside a dataflow block`);
+    }
+    if (!b.value.structInfo) throw new TypeError(`BlockBuilder.emitBinding: the value of '${b.variable.name}' is not normalized`);
+    if (df) this.checkPure(b.value);
+    if (b instanceof MatchCast) for (const t of structInfoVars(b.structInfo)) this.definedTir.add(t);
+    this.push(b);
+    return b.variable;
+  }
+
   /** Whether a symbolic var is defined here (by a parameter or an earlier match_cast). */
   isDefinedSymbol(v: TirVar): boolean {
     return this.definedTir.has(v);

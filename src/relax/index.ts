@@ -7,3 +7,4 @@ export * as op from "./op/index.js";
 export { RelaxOp, type InferContext, type OpSpec } from "./op/registry.js";
 export * from "./script/index.js";
 export { build, loadExecutable, runRelaxPipeline, PRE_VM_PASSES, VM_LOWERING_PASSES, type Built, type RelaxBuildOptions } from "./pipeline.js";
+export * as transform from "./transform/index.js";

@@ -6,7 +6,7 @@ import type { PrimExpr } from "../../ir/expr.js";
 import * as E from "../../ir/expr_ops.js";
 import type { Call, Expr } from "../expr.js";
 import { compareDims } from "../struct_info_analysis.js";
-import { TensorStructInfo } from "../struct_info.js";
+import { TensorStructInfo, TupleStructInfo } from "../struct_info.js";
 import {
   dimText, dtypeAttr, int64Imm, intList, normalizeAxes, normalizeAxis, opName, shapeText, tensorArg, tensorInfo, unifyDtype,
 } from "./infer_util.js";
@@ -60,6 +60,44 @@ RelaxOp.register("relax.nn.layer_norm", {
   },
 });
 
+/**
+ * Batch normalization (TVM's signature). With inference semantics the result is
+ * `(x - moving_mean) / sqrt(moving_var + epsilon) * gamma + beta` along `axis`, and the tuple
+ * `(out, moving_mean, moving_var)`: the running statistics pass through unchanged.
+ */
+RelaxOp.register("relax.nn.batch_norm", {
+  params: [
+    { name: "data", kind: "expr" },
+    { name: "gamma", kind: "expr" },
+    { name: "beta", kind: "expr" },
+    { name: "moving_mean", kind: "expr" },
+    { name: "moving_var", kind: "expr" },
+  ],
+  attrs: { axis: 1, epsilon: 1e-5, center: true, scale: true, momentum: 0.1, training: false },
+  infer: (call, ctx) => {
+    const x = tensorArg(call, 0, "data");
+    if (!x.isUnknownDtype && !x.dtype.isFloat()) throw new TypeError(`${opName(call)}: expects a float tensor, got dtype ${x.dtype}`);
+    const names = ["gamma", "beta", "moving_mean", "moving_var"] as const;
+    const params = names.map((n, i) => {
+      const p = tensorArg(call, i + 1, n);
+      unifyDtype(call, x.dtype, p.dtype, "data", n);
+      if (p.ndim >= 0 && p.ndim !== 1) throw new TypeError(`${opName(call)}: '${n}' must be 1-D (one value per channel), got rank ${p.ndim}`);
+      return p;
+    });
+    if (x.ndim >= 0) {
+      const axis = normalizeAxis(call, intList(call, "axis")![0]!, x.ndim);
+      const xd = x.dims;
+      params.forEach((p, i) => {
+        const pd = p.dims;
+        if (xd && pd && compareDims(xd[axis]!, pd[0]!, ctx.analyzer) === "fail") {
+          throw new TypeError(`${opName(call)}: '${names[i]}' ${shapeText(pd)} does not match axis ${axis} of 'data' ${shapeText(xd)}`);
+        }
+      });
+    }
+    return new TupleStructInfo([x, params[2]!, params[3]!]);
+  },
+});
+
 /** Padding as (top, left, bottom, right) from 1, 2 or 4 values. */
 function padding4(call: Call): number[] {
   const p = intList(call, "padding") ?? [0];
@@ -85,7 +123,11 @@ function windowOut(ctx: InferContext, size: PrimExpr, padLo: number, padHi: numb
   const eff = E.add(E.mul(E.sub(k, int64Imm(1)), int64Imm(dil)), int64Imm(1));
   let num = E.sub(E.add(size, int64Imm(padLo + padHi)), eff);
   if (ceil) num = E.add(num, int64Imm(stride - 1));
-  return ctx.analyzer.simplify(E.add(E.floordiv(num, int64Imm(stride)), int64Imm(1)));
+  const out = ctx.analyzer.simplify(E.add(E.floordiv(num, int64Imm(stride)), int64Imm(1)));
+  // In ceil mode a last window that would start inside the end padding is dropped (PyTorch,
+  // ONNX, and the TE pooling op), decided when the sizes are constants.
+  if (ceil && E.isConstInt(out) && E.isConstInt(size) && (out.value - 1) * stride >= size.value + padLo) return int64Imm(out.value - 1);
+  return out;
 }
 
 RelaxOp.register("relax.nn.conv2d", {
@@ -151,6 +193,21 @@ export const logSoftmax = (x: Expr, axis = -1) => callOp("relax.nn.log_softmax",
 
 export function layerNorm(x: Expr, gamma: Expr, beta: Expr, axes: readonly number[] = [-1], epsilon = 1e-5) {
   return callOp("relax.nn.layer_norm", [x, gamma, beta], { axes, epsilon });
+}
+
+export interface BatchNormOptions {
+  axis?: number;
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  momentum?: number;
+}
+
+/** Inference-mode batch norm; the result is the tuple (out, moving_mean, moving_var). */
+export function batchNorm(data: Expr, gamma: Expr, beta: Expr, movingMean: Expr, movingVar: Expr, o: BatchNormOptions = {}) {
+  return callOp("relax.nn.batch_norm", [data, gamma, beta, movingMean, movingVar], {
+    axis: o.axis ?? 1, epsilon: o.epsilon ?? 1e-5, center: o.center ?? true, scale: o.scale ?? true, momentum: o.momentum ?? 0.1,
+  });
 }
 
 export interface Conv2dOptions {

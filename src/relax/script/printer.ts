@@ -24,6 +24,7 @@ import { line, renderDocs, type DefDoc, type StmtDoc } from "../../tir/script/pr
 import { primFuncDoc } from "../../tir/script/printer/function.js";
 import { callText } from "../../tir/script/printer/literal.js";
 import { printScript } from "../../tir/script/printer/print.js";
+import { setModulePrinter } from "../../tir/transform/pass.js";
 import { BindingBlock, MatchCast, VarBinding, type Binding } from "../binding.js";
 import { DataflowVar, Expr, Function, If, SeqExpr, Var } from "../expr.js";
 import { structInfoVars } from "../struct_info_analysis.js";
@@ -224,3 +225,6 @@ setNodePrinter((n: Node): string => {
     return `<${n.kind}: ${e instanceof Error ? e.message : String(e)}>`;
   }
 });
+
+// Per-pass IR dumps (runPipeline with WEFT_DUMP_IR) print modules holding Relax functions here.
+setModulePrinter((mod) => (isRelaxNode(mod) ? printRelax(mod) : undefined));

@@ -1,34 +1,14 @@
 /**
- * Small helpers the VM-lowering passes share: a named Relax pass, mapping a module's Relax
- * functions, rewriting the bindings of a function body (nested If branches included),
+ * Small helpers the VM-lowering passes share: rewriting the bindings of a function body (nested If branches included),
  * substituting Relax variables, and the variables an expression uses.
- *
- * The general Relax pass infrastructure (ExprMutator, a pass context) belongs to the earlier
- * passes; these lowering passes only need to walk normal-form functions, so this file keeps
- * the smallest thing that does that.
+ * (The pass infrastructure itself is pass.ts.)
  */
-import type { IRModule } from "../../ir/module.js";
-import { modulePass, type Pass } from "../../tir/transform/pass.js";
+import type { Pass } from "./pass.js";
 import { BindingBlock, DataflowBlock, MatchCast, VarBinding, type Binding } from "../binding.js";
 import { Call, Function, If, SeqExpr, Tuple, TupleGetItem, Var, type CallArg, type Expr } from "../expr.js";
 
 export type { Pass };
-
-/** A pass that rewrites every Relax function of a module; errors name the pass and function. */
-export function relaxFunctionPass(name: string, f: (fn: Function, name: string, mod: IRModule) => Function): Pass {
-  return modulePass(name, (mod) =>
-    mod.map((fn, fname) => {
-      if (!(fn instanceof Function)) return fn;
-      try {
-        return f(fn, fname, mod);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        if (msg.startsWith(`${name}: `)) throw e;
-        throw new Error(`${name}: function "${fname}": ${msg}`);
-      }
-    }),
-  );
-}
+export { relaxFunctionPass } from "./pass.js";
 
 /** The function's body as a SeqExpr (a bare expression becomes a SeqExpr without blocks). */
 export function bodySeq(fn: Function): SeqExpr {

@@ -3,6 +3,10 @@
  * plain ordered array of passes, read top to bottom like a recipe. `runPipeline` applies them
  * in order and, when `WEFT_DUMP_IR=<dir>` is set (or `dumpDir` is given), writes the module
  * after every pass as numbered TVMScript files so anyone can see what each step did.
+ *
+ * The dump prints with the TIR printer unless a printer registered with `setModulePrinter`
+ * takes the module: the Relax printer registers itself there (tir never imports relax), so a
+ * mixed module of Relax functions and PrimFuncs dumps as one TVMScript class.
  */
 import { IRModule } from "../../ir/module.js";
 import { PrimFunc } from "../function.js";
@@ -72,6 +76,25 @@ function envDumpDir(): string | undefined {
   return g.process?.env?.["WEFT_DUMP_IR"] || undefined;
 }
 
+/** Prints a module as TVMScript, or returns undefined when it does not handle that module. */
+export type ModulePrinter = (mod: IRModule) => string | undefined;
+
+const modulePrinters: ModulePrinter[] = [];
+
+/** Registers a printer for the per-pass dumps (tried before the TIR printer, latest first). */
+export function setModulePrinter(p: ModulePrinter): void {
+  if (!modulePrinters.includes(p)) modulePrinters.unshift(p);
+}
+
+/** The module as TVMScript: a registered printer when one takes it, else the TIR printer. */
+export function printModule(mod: IRModule): string {
+  for (const p of modulePrinters) {
+    const text = p(mod);
+    if (text !== undefined) return text;
+  }
+  return printScript(mod);
+}
+
 type Dumper = (index: number, passName: string, mod: IRModule) => void;
 
 /** Node-only: the dump is a debugging aid, so browsers simply skip it. */
@@ -83,6 +106,6 @@ function makeDumper(dir: string): Dumper | undefined {
   fs.mkdirSync(dir, { recursive: true });
   return (index, passName, mod) => {
     const file = path.join(dir, `${String(index).padStart(2, "0")}_${passName}.py`);
-    fs.writeFileSync(file, printScript(mod));
+    fs.writeFileSync(file, printModule(mod));
   };
 }
