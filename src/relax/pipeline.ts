@@ -3,11 +3,11 @@
  * runnable VM. The recipe, top to bottom:
  *
  *   1. `opts.passes` (default `PRE_VM_PASSES`): the graph-level passes that bring the module
- *      to call_tir form (LegalizeOps, FuseOps, FuseTIR, ... are inserted here by the graph
- *      passes' owner; the list is empty until then, so the input must already use call_tir);
+ *      to call_tir form: Normalize, DecomposeOps, LegalizeOps, FoldConstant, FuseOps, FuseTIR
+ *      and clean-ups;
  *   2. `VM_LOWERING_PASSES`: ToNonDataflow, CallTIRRewrite, StaticPlanBlockMemory,
  *      KillAfterLastUse, VMShapeLower;
- *   3. the PrimFuncs, default-scheduled when `defaultSchedule` is set, built with the target's
+ *   3. the PrimFuncs, default-scheduled (unless `defaultSchedule: false`), built with the target's
  *      code generator (`js`, `c`, `wasm`);
  *   4. VM codegen to an Executable that carries the kernels' TensorIR (TVMScript) as its
  *      artifact, so `loadExecutable` can rebuild them from the file alone.
@@ -36,9 +36,16 @@ import { staticPlanBlockMemory } from "./transform/static_plan_block_memory.js";
 import { toNonDataflow } from "./transform/to_non_dataflow.js";
 import { vmCodegen } from "./transform/vm_codegen.js";
 import { vmShapeLower } from "./transform/vm_shape_lower.js";
+import * as T from "./transform/index.js";
 
-/** Graph-level passes before the VM lowering (LegalizeOps and friends go here). */
-export const PRE_VM_PASSES: Pass[] = [];
+/**
+ * Graph-level passes before the VM lowering: normal form, decomposition, legalization to
+ * call_tir, constant folding, fusion (TVM's rules) and clean-up.
+ */
+export const PRE_VM_PASSES: readonly Pass[] = [
+  T.Normalize, T.CanonicalizeBindings, T.DecomposeOps, T.CanonicalizeBindings, T.LegalizeOps, T.FoldConstant,
+  T.DeadCodeElimination, T.AnnotateTIROpPattern, T.FuseOps, T.FuseTIR, T.DeadCodeElimination,
+];
 
 /** The lowering from call_tir form to what VM codegen reads. */
 export const VM_LOWERING_PASSES: readonly Pass[] = [toNonDataflow, callTIRRewrite, staticPlanBlockMemory, killAfterLastUse, vmShapeLower];
@@ -48,7 +55,7 @@ export const KERNEL_ARTIFACT_FORMAT = "tir-script";
 export interface RelaxBuildOptions {
   /** Passes before the VM lowering (default PRE_VM_PASSES). */
   passes?: readonly Pass[];
-  /** Apply src/schedule/default's rule-based schedules to the PrimFuncs before building. */
+  /** Apply src/schedule/default's rule-based schedules to the PrimFuncs before building (default true). */
   defaultSchedule?: boolean;
   /** Per-pass dumps; defaults to the WEFT_DUMP_IR environment variable. */
   dumpDir?: string;
@@ -84,7 +91,7 @@ export async function build(mod: IRModule, target: Target | string, opts: RelaxB
   const dumpDir = opts.dumpDir ?? envDumpDir();
   const lowered = runRelaxPipeline(mod, passes, dumpDir);
   let kernels = primFuncsOf(lowered);
-  if (opts.defaultSchedule) kernels = applyDefaultSchedule(kernels, t);
+  if (opts.defaultSchedule ?? true) kernels = applyDefaultSchedule(kernels, t);
   const names = kernels.functionList.length ? [...kernels.entries()].map(([g]) => g.name) : [];
   const artifact = { target: t.toString(), format: KERNEL_ARTIFACT_FORMAT, data: names.length ? printScript(kernels) : "", functions: names };
   const exec = vmCodegen(lowered, [artifact]);

@@ -82,9 +82,10 @@ function buildGraph(block: BindingBlock, mod: IRModule): GNode[] {
         if (n) edges.push([n, pattern]);
       }
     } else if (b instanceof VarBinding && v instanceof TupleGetItem) {
-      pattern = K.Injective;
+      // Opaque: a group that took the item would take the whole tuple as an input, which
+      // FuseTIR cannot turn into buffers; the item's consumers start their own groups.
       const n = leaf(v.tuple);
-      if (n) edges.push([n, pattern]);
+      if (n) edges.push([n, K.Opaque]);
     } else {
       visitUses(v, (x) => {
         const n = leaf(x);

@@ -305,7 +305,7 @@ export abstract class StmtCodegen extends SimdCodegen {
     const saved = this.newLocal(binaryen.i32), bytes = this.newLocal(binaryen.i32);
     const setup = this.withPre(() => {
       let size: Ref = m.i32.const(laneBytes);
-      for (const e of a.extents) size = m.i32.mul(size, this.scalar(e, `extent of allocation ${a.bufferVar.name}`));
+      for (const e of a.extents) size = m.i32.mul(size, this.toI32(this.scalar(e, `extent of allocation ${a.bufferVar.name}`), e.dtype));
       return [m.local.set(bytes, m.i32.and(m.i32.add(size, m.i32.const(WASM_ALIGN - 1)), m.i32.const(-WASM_ALIGN)))];
     });
     const sp = (): Ref => this.get(this.spLocal);

@@ -15,6 +15,9 @@ const hasC = (() => {
   }
 })();
 // c needs a system C compiler: without one it is left out of the list.
+/** Memory planning is about the kernels' intermediates: the chain stays unfused (no graph passes). */
+const UNFUSED = { passes: [] };
+
 const TARGETS = ["js", "wasm", ...(hasC ? ["c"] : [])].map((target) => ({ target }));
 
 const saved = new Map<string, Builtin>();
@@ -65,7 +68,7 @@ describe("memory planning at run time", () => {
     const storages = count("vm.builtin.alloc_storage");
     const placed = count("vm.builtin.alloc_tensor");
     const fresh = count("vm.builtin.empty");
-    const { vm } = await build(parseRelaxScript(CHAIN), target);
+    const { vm } = await build(parseRelaxScript(CHAIN), target, UNFUSED);
     const y = vm.invoke("main", NDArray.fromArray([0, 1, 2, 3], [4])) as NDArray;
     expect(y.toArray()).toEqual([0, 1, 2, 3].map((v) => ((v + 1) * 2 + 1) * 2));
     expect([storages.n, placed.n, fresh.n]).toEqual([2, 3, 1]);
@@ -74,7 +77,7 @@ describe("memory planning at run time", () => {
   it("with tir_var_upper_bound, symbolic intermediates share bounded storages; a larger n is refused", async () => {
     const storages = count("vm.builtin.alloc_storage");
     const fresh = count("vm.builtin.empty");
-    const { vm } = await build(parseRelaxScript(SYMBOLIC_CHAIN('R.func_attr({"tir_var_upper_bound": {"n": 8}})')), "js");
+    const { vm } = await build(parseRelaxScript(SYMBOLIC_CHAIN('R.func_attr({"tir_var_upper_bound": {"n": 8}})')), "js", UNFUSED);
     for (const n of [2, 8]) {
       const x = Array.from({ length: n }, (_, i) => i * 0.5);
       expect((vm.invoke("main", NDArray.fromArray(x, [n])) as NDArray).toArray()).toEqual(x.map((v) => v + 4));
@@ -86,7 +89,7 @@ describe("memory planning at run time", () => {
   it("without a bound, symbolic intermediates are allocated per call", async () => {
     const storages = count("vm.builtin.alloc_storage");
     const fresh = count("vm.builtin.empty");
-    const { vm } = await build(parseRelaxScript(SYMBOLIC_CHAIN("")), "js");
+    const { vm } = await build(parseRelaxScript(SYMBOLIC_CHAIN("")), "js", UNFUSED);
     expect((vm.invoke("main", NDArray.fromArray([1, 2, 3], [3])) as NDArray).toArray()).toEqual([5, 6, 7]);
     expect([storages.n, fresh.n]).toEqual([0, 4]);
   });
