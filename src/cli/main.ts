@@ -6,6 +6,7 @@ import { addScriptCommands } from "./script_cmd.js";
 import { addScheduleCommand } from "./schedule_cmd.js";
 import { addBuildCommand } from "./build_cmd.js";
 import { addBenchCommand } from "./bench_cmd.js";
+import { addModelCommands } from "./model_cmd.js";
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command();
@@ -22,12 +23,15 @@ Examples:
   $ weft script check examples/matmul.py      parse and print canonical TVMScript
   $ weft script run examples/softmax.py       run a PrimFunc on random inputs in the interpreter
   $ weft build examples/matmul.py --target c -o out/  write the C source, the .so and a manifest
-  $ weft bench examples/matmul.py --target c          median time and GFLOP/s on random inputs`,
+  $ weft bench examples/matmul.py --target c          median time and GFLOP/s on random inputs
+  $ weft compile examples/mlp.onnx --target wasm      import, compile, write mlp.weft
+  $ weft run mlp.weft --input x=random:4x8            run it; JSON summary of every output`,
     );
   addScriptCommands(program);
   addScheduleCommand(program);
   addBuildCommand(program);
   addBenchCommand(program);
+  addModelCommands(program);
   try {
     await program.parseAsync([...argv]);
     return 0;

@@ -18,7 +18,7 @@ import * as X from "../../ir/expr.js";
 import type { IRModule } from "../../ir/module.js";
 import { NDArray } from "../../runtime/ndarray.js";
 import {
-  VOID_REGISTER, cst, fnArg, imm, reg, type Instr, type InstrArg, type VMFunctionInfo,
+  VOID_REGISTER, cst, fnArg, imm, reg, type Instr, type InstrArg, type VMFunctionInfo, type VMParamInfo,
 } from "../../runtime/vm/bytecode.js";
 import { Executable, type KernelArtifact, type VMConstant } from "../../runtime/vm/executable.js";
 import { ShapeTuple } from "../../runtime/vm/values.js";
@@ -29,6 +29,8 @@ import {
   type CallArg, type Expr,
 } from "../expr.js";
 import { RelaxOp } from "../op/registry.js";
+import { sinfoText } from "../op/infer_util.js";
+import { TensorStructInfo } from "../struct_info.js";
 import { usedVars } from "./lower_util.js";
 
 export class CodegenError extends Error {
@@ -228,7 +230,14 @@ class FunctionCodegen {
     const result = this.fn.body instanceof SeqExpr ? this.emitSeq(this.fn.body) : this.operand(this.fn.body);
     const r = this.toReg(result);
     this.code.push({ op: "ret", reg: r });
-    return { kind: "vm", name: this.name, params: this.fn.params.map((p) => p.name), numRegs: this.nregs, code: this.code };
+    const paramInfo = this.fn.params.map((p): VMParamInfo => {
+      const s = p.structInfo;
+      const text = sinfoText(s);
+      if (!(s instanceof TensorStructInfo)) return { kind: "other", text };
+      const dims = s.dims ? s.dims.map((d) => (d instanceof X.IntImm ? d.value : String(d))) : null;
+      return { kind: "tensor", dtype: s.dtype.toString(), ndim: s.ndim, dims, text };
+    });
+    return { kind: "vm", name: this.name, params: this.fn.params.map((p) => p.name), paramInfo, numRegs: this.nregs, code: this.code };
   }
 }
 

@@ -34,11 +34,21 @@ export type Instr =
  */
 export type FuncKind = "kernel" | "builtin" | "vm";
 
+/**
+ * A parameter's expected value: a tensor (dtype; dims as numbers, symbolic names, or null when
+ * only the rank is known) or anything else (`text` is its StructInfo as TVMScript).
+ */
+export type VMParamInfo =
+  | { readonly kind: "tensor"; readonly dtype: string; readonly ndim: number; readonly dims: readonly (number | string)[] | null; readonly text: string }
+  | { readonly kind: "other"; readonly text: string };
+
 export interface VMFunctionInfo {
   readonly kind: FuncKind;
   readonly name: string;
   /** Parameter names (vm functions): error messages and `invoke` arity use them. */
   readonly params?: readonly string[];
+  /** What each parameter must be (vm functions): tools make inputs from it. */
+  readonly paramInfo?: readonly VMParamInfo[];
   /** Registers a frame of this function needs (vm functions). */
   readonly numRegs?: number;
   readonly code?: readonly Instr[];
