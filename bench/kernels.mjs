@@ -11,22 +11,12 @@
 //
 // Writes bench/results/kernels.json ({ machine, rows: [{ workload, impl, threads, median_us,
 // gflops }] }) and bench/results/kernels.md (the table, with weft/peer time ratios).
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { cpus, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { ensurePeers as installPeers, fmt, importPeer, machineInfo, makeNotes, median, requireBench, startOrtWeb, timeAsync, timeSync, writeResults } from "./common.mjs";
 import { singleOpModel } from "./onnx_model.mjs";
 
-const benchDir = fileURLToPath(new URL(".", import.meta.url));
-const requireBench = createRequire(new URL("./package.json", import.meta.url));
-const notes = [];
-const note = (s) => {
-  notes.push(s);
-  console.error(`kernels: ${s}`);
-};
+const { notes, note } = makeNotes("kernels");
+const ensurePeers = () => installPeers(note);
 
 // ---------------------------------------------------------------------------------------------
 // Workloads
@@ -117,51 +107,8 @@ function fill(n, seed = 1) {
 const numel = (shape) => shape.reduce((a, b) => a * b, 1);
 
 // ---------------------------------------------------------------------------------------------
-// Peer installation
-
-function ensurePeers() {
-  const have = (name) => existsSync(`${benchDir}node_modules/${name}/package.json`);
-  if (have("onnxruntime-node") && have("onnxruntime-web")) return;
-  console.error("kernels: installing benchmark peers in bench/ (ONNXRUNTIME_NODE_INSTALL=skip npm install) ...");
-  const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], {
-    cwd: benchDir,
-    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  if (r.status !== 0) note(`npm install in bench/ failed (exit ${r.status ?? r.error?.message}); peers that are missing are skipped`);
-}
-
-async function importPeer(name) {
-  return import(pathToFileURL(requireBench.resolve(name)).href);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Implementations. Each `make*` returns a list of { workload, impl, threads, run: async () => us }
 // where `run` times one round (calls repeated until minMs, at least one) and returns µs per call.
-
-function timeSync(fn, minMs) {
-  let calls = 0;
-  const t0 = performance.now();
-  let t = t0;
-  do {
-    fn();
-    calls++;
-    t = performance.now();
-  } while (t - t0 < minMs);
-  return ((t - t0) * 1000) / calls;
-}
-
-async function timeAsync(fn, minMs) {
-  let calls = 0;
-  const t0 = performance.now();
-  let t = t0;
-  do {
-    await fn();
-    calls++;
-    t = performance.now();
-  } while (t - t0 < minMs);
-  return ((t - t0) * 1000) / calls;
-}
 
 async function makeWeft(minMs) {
   const dist = new URL("../dist/", import.meta.url);
@@ -255,38 +202,19 @@ async function makeOrtWeb(minMs) {
   const impls = [];
   const workers = [];
   for (const threads of THREADS) {
-    const worker = new Worker(new URL("./ortweb_worker.mjs", import.meta.url), { workerData: { numThreads: threads } });
-    workers.push(worker);
-    const pending = new Map();
-    let nextId = 0;
-    const ready = new Promise((res, rej) => {
-      worker.once("error", rej);
-      worker.on("message", (m) => {
-        if (m.ready) return res();
-        const p = pending.get(m.id);
-        pending.delete(m.id);
-        if (m.error) p?.rej(new Error(m.error));
-        else p?.res(m);
-      });
-    });
-    const call = (msg) =>
-      new Promise((res, rej) => {
-        const id = nextId++;
-        pending.set(id, { res, rej });
-        worker.postMessage({ ...msg, id });
-      });
     try {
-      await ready;
+      const web = await startOrtWeb(threads);
+      workers.push(web);
       for (const w of WORKLOADS) {
         const key = w.id;
-        await call({ type: "setup", key, model: singleOpModel({ ...w.onnx, inputs: w.inputs, output: w.output }), inputs: w.inputs });
-        impls.push({ workload: w.id, impl: "onnxruntime-web", threads, run: async () => (await call({ type: "time", key, minMs })).us });
+        await web.setup(key, singleOpModel({ ...w.onnx, inputs: w.inputs, output: w.output }), w.inputs);
+        impls.push({ workload: w.id, impl: "onnxruntime-web", threads, run: () => web.time(key, minMs) });
       }
     } catch (e) {
       note(`onnxruntime-web ${threads}t: cannot be loaded (${String(e.message).split("\n")[0]}): skipped`);
     }
   }
-  return { impls, close: () => Promise.all(workers.map((w) => w.terminate())) };
+  return { impls, close: () => Promise.all(workers.map((w) => w.close())) };
 }
 
 async function makeOpenBlas(minMs) {
@@ -386,17 +314,6 @@ async function makeTfjsWasm(minMs) {
 
 // ---------------------------------------------------------------------------------------------
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-function fmt(x, d = 1) {
-  if (x === null || x === undefined) return "–";
-  return x >= 100 ? x.toFixed(0) : x.toFixed(d);
-}
-
 function markdown(rows, machine) {
   const out = [];
   out.push(`# weft kernel benchmarks`);
@@ -478,11 +395,7 @@ export async function run({ quick, only, weftOnly }) {
     });
   });
   const machine = {
-    cpus: cpus().length,
-    model: cpus()[0]?.model ?? "unknown",
-    memory_gib: Number((totalmem() / 2 ** 30).toFixed(1)),
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
+    ...machineInfo(),
     quick: !!quick,
     rounds,
     min_ms_per_round: minMs,
@@ -490,10 +403,8 @@ export async function run({ quick, only, weftOnly }) {
     notes,
     elapsed_s: Number(((performance.now() - t0) / 1000).toFixed(1)),
   };
-  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-  writeFileSync(new URL("./results/kernels.json", import.meta.url), `${JSON.stringify({ machine, rows }, null, 2)}\n`);
   const md = markdown(rows, machine);
-  writeFileSync(new URL("./results/kernels.md", import.meta.url), md);
+  writeResults("kernels", { machine, rows }, md);
   process.stdout.write(md);
   console.error(`kernels: wrote bench/results/kernels.json and bench/results/kernels.md (${machine.elapsed_s} s)`);
 }

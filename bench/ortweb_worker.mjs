@@ -1,7 +1,8 @@
 // onnxruntime-web (wasm) runs in its own worker thread per thread count: `env.wasm.numThreads`
 // is fixed when the runtime first initializes, so 1 and 2 threads need separate instances.
-// Protocol: {type:"setup", id, model, inputs:[[name, shape]]} -> {id, ok}; {type:"time", id, key,
-// minMs} -> {id, us}.
+// Protocol: {type:"setup", id, key, model, inputs} -> {id, ok}, where inputs are [[name, shape]]
+// (float32, filled here) or [{name, shape, data}] (the caller's float32 values, so every
+// implementation of a model sees the same inputs); {type:"time", id, key, minMs} -> {id, us}.
 import { parentPort, workerData } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 
@@ -15,7 +16,12 @@ parentPort.on("message", async (msg) => {
     if (msg.type === "setup") {
       const session = await ort.InferenceSession.create(msg.model, { graphOptimizationLevel: "all" });
       const feeds = {};
-      for (const [name, shape] of msg.inputs) {
+      for (const input of msg.inputs) {
+        if (!Array.isArray(input)) {
+          feeds[input.name] = new ort.Tensor("float32", input.data, input.shape);
+          continue;
+        }
+        const [name, shape] = input;
         const n = shape.reduce((a, b) => a * b, 1);
         const data = new Float32Array(n);
         for (let i = 0; i < n; i++) data[i] = Math.sin(i * 0.37) * 0.5;
