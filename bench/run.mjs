@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench -- <suite> [--quick]`: runs a benchmark suite against the built package.
-// Options: --quick (fewer, shorter rounds); for kernels, --only matmul,softmax (workload id
-// prefixes) and --weft-only (no peers).
+// Options: --quick (fewer, shorter rounds); for kernels and models, --only matmul,softmax or
+// --only mlp,bert (workload / model id prefixes) and --weft-only (no peers).
 // Suites: compiler (the compiler's own speed), kernels (weft kernels against ONNX Runtime,
-// OpenBLAS and TF.js; peers live in bench/package.json and are installed on first run).
+// OpenBLAS and TF.js), models (whole ONNX models: MLP, ResNet-18, a BERT-base layer, a GPT-2
+// block, against onnxruntime-node and -web, with a numerical check). Peers live in
+// bench/package.json and are installed on first run.
 import { argv, exit } from "node:process";
 
-const suites = { compiler: () => import("./compiler.mjs"), kernels: () => import("./kernels.mjs") };
+const suites = { compiler: () => import("./compiler.mjs"), kernels: () => import("./kernels.mjs"), models: () => import("./models.mjs") };
 const [name = "compiler", ...rest] = argv.slice(2);
 const load = suites[name];
 if (!load) {
