@@ -2,9 +2,11 @@
  * `weft bench FILE [--func NAME] --target T [--threads N] [--json] [--number N --repeat N]`:
  * compiles a PrimFunc, runs it on seeded random inputs and reports the median time per call
  * and, when the flop count is known (multiply-add reductions, see countFlops), GFLOP/s.
+ * `weft bench MODEL.onnx ...` times a whole model instead (see bench_onnx.ts).
  */
 import type { Command } from "commander";
 import type { ArgValue } from "../runtime/module.js";
+import { benchOnnx, onnxBenchTable } from "./bench_onnx.js";
 import { CliError } from "./errors.js";
 import { loadModule, pickFunc, prepareArgs } from "./script_cmd.js";
 import { CLI_TARGETS, buildFunc, countFlops, resolveTarget } from "./targets.js";
@@ -19,6 +21,8 @@ export interface BenchOptions {
   bind: string[];
   json?: boolean;
   defaultSchedule?: boolean;
+  input?: string[];
+  vs?: string;
 }
 
 export interface BenchResult {
@@ -87,8 +91,8 @@ export function benchTable(r: BenchResult): string {
 export function addBenchCommand(program: Command): void {
   program
     .command("bench")
-    .argument("<file>", "a TVMScript file")
-    .description("compile a PrimFunc for a target, time it on random inputs: median time and GFLOP/s (when the flop count is known)")
+    .argument("<file>", "a TVMScript file, or an ONNX model (.onnx)")
+    .description("compile a PrimFunc (or an ONNX model) for a target, time it on random inputs: median time and GFLOP/s (when the flop count is known); for a model, optionally against onnxruntime")
     .requiredOption("--target <target>", `code generator: ${CLI_TARGETS.join(", ")}`)
     .option("--func <name>", "the function to time (default: the only one, or main)")
     .option("--threads <n>", "threads for parallel loops (sets -num-cores)", positiveInt("--threads"))
@@ -96,10 +100,22 @@ export function addBenchCommand(program: Command): void {
     .option("--repeat <n>", "timed repeats (default 5)", positiveInt("--repeat"))
     .option("--seed <n>", "random seed of the inputs", (v) => Number.parseInt(v, 10), 0)
     .option("--bind <name=value...>", "values for symbolic dimensions and scalar parameters", [])
-    .option("--default-schedule", "apply the default CPU schedule before building")
+    .option("--default-schedule", "apply the default CPU schedule before building (TVMScript; models always get it)")
+    .option("--input <spec...>", "model inputs: name=random[:AxB[:HI]] or name=file.npy (.onnx only)", [])
+    .option("--vs <peer>", "also time onnxruntime-node on the same inputs and compare outputs (.onnx only): onnxruntime")
     .option("--json", "print JSON instead of a table")
-    .addHelpText("after", "\nExamples:\n  $ weft bench examples/matmul.py --target c --threads 2\n  $ weft bench examples/softmax.py --target js --json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ weft bench examples/matmul.py --target c --threads 2\n  $ weft bench examples/softmax.py --target js --json\n  $ weft bench examples/mlp.onnx --target c --input x=random:64x64 --vs onnxruntime",
+    )
     .action(async (file: string, opts: BenchOptions) => {
+      if (/\.onnx$/i.test(file)) {
+        if (opts.func || opts.bind.length || opts.defaultSchedule) throw new CliError("--func, --bind and --default-schedule apply to TVMScript files; a model's entry is main and its shapes come from --input");
+        const r = await benchOnnx(file, { target: opts.target, seed: opts.seed, input: opts.input ?? [], ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.number !== undefined ? { number: opts.number } : {}), ...(opts.repeat !== undefined ? { repeat: opts.repeat } : {}), ...(opts.vs !== undefined ? { vs: opts.vs } : {}) });
+        process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : onnxBenchTable(r));
+        return;
+      }
+      if (opts.input?.length || opts.vs !== undefined) throw new CliError("--input and --vs apply to ONNX models (.onnx); for a TVMScript file use --bind");
       const r = await benchFile(file, opts);
       process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : benchTable(r));
     });

@@ -82,6 +82,24 @@ function makeInput(name: string, spec: string, info: VMParamInfo | undefined, rn
   return NDArray.fromArray(values, shape, info.dtype);
 }
 
+/**
+ * The arguments of a VM function from `--input name=spec` items (`weft run`, `weft bench
+ * MODEL.onnx`): parameters without an item get seeded random values of their static shape.
+ */
+export function makeInputs(fname: string, params: readonly string[], info: readonly (VMParamInfo | undefined)[] | undefined, items: readonly string[], seed: number): NDArray[] {
+  const given = new Map<string, string>();
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new CliError(`--input "${item}": write name=random:2x8 or name=file.npy`);
+    given.set(item.slice(0, eq), item.slice(eq + 1));
+  }
+  for (const name of given.keys()) {
+    if (!params.includes(name)) throw new CliError(`--input ${name}: ${fname} has no parameter ${name} (parameters: ${params.join(", ")})`);
+  }
+  const rng = new Rng(seed);
+  return params.map((p, i) => makeInput(p, given.get(p) ?? "random", info?.[i], rng));
+}
+
 export interface RunOptions {
   input?: string[];
   seed?: number;
@@ -101,18 +119,7 @@ export async function runModel(file: string, opts: RunOptions): Promise<Record<s
   const fname = opts.func ?? "main";
   const f = exec.functions.find((x) => x.name === fname && x.kind === "vm");
   if (!f) throw new CliError(`weft run: ${file} has no function "${fname}" (functions: ${vm.functionNames().join(", ")})`);
-  const given = new Map<string, string>();
-  for (const item of opts.input ?? []) {
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw new CliError(`--input "${item}": write name=random:2x8 or name=file.npy`);
-    given.set(item.slice(0, eq), item.slice(eq + 1));
-  }
-  const params = f.params ?? [];
-  for (const name of given.keys()) {
-    if (!params.includes(name)) throw new CliError(`--input ${name}: ${fname} has no parameter ${name} (parameters: ${params.join(", ")})`);
-  }
-  const rng = new Rng(opts.seed ?? 0);
-  const args = params.map((p, i) => makeInput(p, given.get(p) ?? "random", f.paramInfo?.[i], rng));
+  const args = makeInputs(fname, f.params ?? [], f.paramInfo, opts.input ?? [], opts.seed ?? 0);
   const result = vm.invoke(fname, ...args);
   const outputs: [string, NDArray][] = [];
   const collect = (v: unknown, name: string): void => {
