@@ -133,6 +133,18 @@ function maxRelDiff(got: ArrayLike<number | bigint>, want: ArrayLike<number | bi
   return err / scale;
 }
 
+/**
+ * The same values as an onnxruntime tensor. ORT's type names match weft's dtype names; weft keeps
+ * 64-bit integers in a Float64Array, ORT wants BigInt64Array / BigUint64Array.
+ */
+function ortTensor(ort: OrtModule, a: NDArray): OrtTensor {
+  const dtype = a.dtype.toString();
+  const data = a.data as ArrayLike<number>;
+  if (dtype === "int64") return new ort.Tensor(dtype, BigInt64Array.from(Array.from(data, (v) => BigInt(v))), a.shape);
+  if (dtype === "uint64") return new ort.Tensor(dtype, BigUint64Array.from(Array.from(data, (v) => BigInt(v))), a.shape);
+  return new ort.Tensor(dtype, data, a.shape);
+}
+
 export async function benchOnnx(file: string, opts: OnnxBenchOptions, deps: { loadOrt?: () => Promise<OrtModule> } = {}): Promise<OnnxBenchResult> {
   if (opts.vs !== undefined && opts.vs !== "onnxruntime") throw new CliError(`--vs ${opts.vs}: the only peer is onnxruntime (onnxruntime-node, CPU)`);
   // Load the peer before the (possibly long) build, so a missing install fails at once.
@@ -171,8 +183,7 @@ export async function benchOnnx(file: string, opts: OnnxBenchOptions, deps: { lo
     ...(opts.threads !== undefined ? { intraOpNumThreads: opts.threads } : {}),
   });
   const sessionMs = performance.now() - s0;
-  // ORT's tensor type names match weft's dtype names for the types ONNX inputs use.
-  const feeds = Object.fromEntries(params.map((p, i) => [p, new ort.Tensor(args[i]!.dtype.toString(), args[i]!.data as ArrayLike<number | bigint>, args[i]!.shape)]));
+  const feeds = Object.fromEntries(params.map((p, i) => [p, ortTensor(ort, args[i]!)]));
   const ref = await session.run(feeds);
   if (session.outputNames.length !== outputs.length) throw new CliError(`weft bench: weft's main returned ${outputs.length} output(s), onnxruntime ${session.outputNames.length}`);
   const diff = Math.max(...session.outputNames.map((n, i) => maxRelDiff(outputs[i]!.data as ArrayLike<number | bigint>, ref[n]!.data)));

@@ -47,8 +47,9 @@ function fakeOrt(perturb = 0): { ort: OrtModule; sessions: Record<string, unknow
         return {
           outputNames: ["y"],
           run: async (feeds: Record<string, OrtTensor>) => {
-            const x = feeds["x"]!;
-            const y = evalMain(fn, [{ shape: [...x.dims], data: Float64Array.from(x.data as ArrayLike<number>) }]);
+            const inputs = Object.values(feeds).map((x) => ({ shape: [...x.dims], data: Float64Array.from(x.data as ArrayLike<number | bigint>, Number) }));
+            sessions.push({ fed: Object.values(feeds).map((x) => x.data.constructor.name) });
+            const y = evalMain(fn, inputs);
             return { y: new Tensor("float32", y.data.map((v, i) => (i === 0 ? v + perturb : v)), y.shape) };
           },
         };
@@ -93,6 +94,14 @@ describe("weft bench MODEL.onnx", () => {
     // A peer whose first output differs by 1 in one element: the difference is reported, not hidden.
     const off = await benchOnnx(MLP, { target: "js", seed: 1, input: ["x=random:3x64"], number: 1, repeat: 1, vs: "onnxruntime" }, { loadOrt: async () => fakeOrt(1).ort });
     expect(off.max_rel_diff).toBeGreaterThan(1e-2);
+  });
+
+  it("--vs onnxruntime feeds int64 inputs (token ids) as BigInt64Array, as onnxruntime-node requires", async () => {
+    const { ort, sessions } = fakeOrt();
+    const r = await benchOnnx("examples/tiny_bert.onnx", { target: "js", seed: 2, input: ["input_ids=random:1x6:100"], number: 1, repeat: 1, vs: "onnxruntime" }, { loadOrt: async () => ort });
+    expect(sessions[1]).toEqual({ fed: ["BigInt64Array"] });
+    expect(r.inputs).toEqual({ input_ids: { shape: [1, 6], dtype: "int64" } });
+    expect(r.max_rel_diff).toBeLessThan(1e-4);
   });
 
   it("--vs onnxruntime without onnxruntime-node installed: a clear error saying how to install it", async () => {
