@@ -305,6 +305,7 @@ function markdown(rows, machine, models) {
   }
   out.push("");
   out.push("Compile / session-creation times (ms): weft = importOnnx + relax.build (one build serves every input of a model); onnxruntime = InferenceSession.create.");
+  out.push("weft's builds use its on-disk artifact cache ($WEFT_CACHE_DIR, else ~/.cache/weft), so a kernel compiled by an earlier build or run skips the C compiler / binaryen; run with WEFT_CACHE_DIR=$(mktemp -d) for cold compile times.");
   out.push("");
   out.push("| model | weft import | weft-c 1t | weft-c 2t | weft-wasm 1t | weft-wasm 2t | onnxruntime-node 1t |");
   out.push("|---|---:|---:|---:|---:|---:|---:|");
