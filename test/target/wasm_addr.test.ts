@@ -10,6 +10,7 @@ import { hoistIndexArithmetic } from "../../src/target/wasm/wasm_index_hoist.js"
 import type { PrimFunc } from "../../src/tir/function.js";
 import { parsePrimFunc, printScript } from "../../src/tir/script/index.js";
 import { compareWithInterpreter, randomArgs } from "./js_harness.js";
+import { NDArray } from "../../src/runtime/ndarray.js";
 
 async function checkWasm(src: string, shapes: Record<string, number[]> = {}, seed = 1): Promise<string> {
   const f: PrimFunc = parsePrimFunc(src);
@@ -135,5 +136,28 @@ def main(a: T.handle, b: T.handle):
             B[i * m + j] = T.if_then_else(1 <= j and j < m - 1, A[i * m + j - 1] + A[i * m + j + 1], A2[i, j]) + T.if_then_else(1 <= i, A[i * m + j - m], T.float32(0))
 `, { A2: [5, 7], B2: [5, 7] });
     expect(text).toMatch(/f32\.load offset=4\b/);
+  });
+});
+
+describe("int64 arithmetic on wasm (f64 representation)", () => {
+  it("+ - * / % floordiv floormod and casts match the interpreter inside and beyond the fast ranges", async () => {
+    const f = parsePrimFunc(`
+@T.prim_func
+def main(A: T.Buffer((12,), "int64"), B: T.Buffer((12,), "int64"), I: T.Buffer((12,), "int32"), C: T.Buffer((7, 12), "int64")):
+    for i in range(12):
+        C[0, i] = A[i] + B[i]
+        C[1, i] = A[i] - B[i]
+        C[2, i] = A[i] * B[i]
+        C[3, i] = T.Div(A[i], B[i])
+        C[4, i] = T.truncmod(A[i], B[i])
+        C[5, i] = T.floordiv(A[i], B[i]) + T.floormod(A[i], B[i])
+        C[6, i] = T.Cast("int64", I[i]) * T.int64(3)
+`);
+    const big = 2 ** 40, huge = 2 ** 52;
+    const a = [7, -7, 7, -7, 2147483647, -2147483647, big, -big, huge, huge, 3, 0];
+    const b = [2, 2, -2, -2, 3, 7, big / 4 + 3, 5, 4, -huge / 2, 1, 9];
+    const ints = [0, 1, -1, 2147483647, -2147483648, 5, 6, 7, 8, 9, 10, 11];
+    const args = [NDArray.fromArray(a, [12], "int64"), NDArray.fromArray(b, [12], "int64"), NDArray.fromArray(ints, [12], "int32"), NDArray.fromArray(new Array(84).fill(0), [7, 12], "int64")];
+    await compareWithInterpreter(f, args, { mod: await build(f, "wasm", { lower: null }) });
   });
 });

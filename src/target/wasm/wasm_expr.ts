@@ -455,7 +455,34 @@ export abstract class ExprCodegen {
     }
     const op = ({ Add: "add", Sub: "sub", Mul: "mul", Div: "div", Mod: "mod", FloorDiv: "floordiv", FloorMod: "floormod" } as const)[kind as "Add"];
     if (!op) this.fail(`no arithmetic ${kind} for ${t}`);
+    if (e.isInt() && e.bits === 64) return this.int64Arith(kind, op, t, a, b);
     return this.callJs(`arith:${e}:${op}`, t, [a, b], t);
+  }
+
+  /**
+   * int64 values are f64 numbers (exact below 2^53). Index arithmetic (Relax kernels' shapes are
+   * int64) stays in wasm: + - * in f64 are exact while the result is below 2^53 in magnitude,
+   * division and modulo run in i32 while both operands fit in it (and the divisor is not 0);
+   * anything else calls the interpreter's exact int64 function.
+   */
+  private int64Arith(kind: string, op: string, t: DataType, a: Ref, b: Ref): Ref {
+    const m = this.m;
+    const f64 = binaryen.f64;
+    const ta = this.newLocal(f64), tb = this.newLocal(f64);
+    const A = (): Ref => this.get(ta), B = (): Ref => this.get(tb);
+    const slow = (): Ref => this.callJs(`arith:${t.element()}:${op}`, t, [A(), B()], t);
+    const init = [m.local.set(ta, a), m.local.set(tb, b)];
+    if (kind === "Add" || kind === "Sub" || kind === "Mul") {
+      const tr = this.newLocal(f64);
+      const r = kind === "Add" ? m.f64.add(A(), B()) : kind === "Sub" ? m.f64.sub(A(), B()) : m.f64.mul(A(), B());
+      const exact = m.f64.lt(m.f64.abs(m.local.tee(tr, r, f64)), m.f64.const(2 ** 53));
+      return m.block(null, [...init, m.if(exact, this.get(tr), slow())], f64);
+    }
+    const small = (x: Ref): Ref => m.f64.lt(m.f64.abs(x), m.f64.const(2 ** 31));
+    const fast = m.i32.and(m.i32.and(small(A()), small(B())), m.f64.ne(B(), m.f64.const(0)));
+    const helper = kind === "Div" ? "divs" : kind === "Mod" ? "rems" : kind === "FloorDiv" ? "fdivs" : "fmods";
+    const q = m.call(this.mb.helper(helper), [m.i32.trunc_s_sat.f64(A()), m.i32.trunc_s_sat.f64(B())], binaryen.i32);
+    return m.block(null, [...init, m.if(fast, m.f64.convert_s.i32(q), slow())], f64);
   }
 
   /**
@@ -525,6 +552,8 @@ export abstract class ExprCodegen {
     }
     // integer destination
     if (rf === "i32" && rt === "i32") return this.normI32(to, x);
+    // int32 (and narrower) -> int64: exact in the f64 representation.
+    if (rf === "i32" && to.isInt() && to.bits === 64) return isUnsigned32(from) ? m.f64.convert_u.i32(x) : m.f64.convert_s.i32(x);
     if (rt === "i32" && to.bits === 32 && to.isInt() && (rf === "f32" || from.isFloat() || rf === "f64")) {
       // x | 0 after truncation: exact via trunc_sat while |x| < 2^31, the interpreter's function otherwise.
       const t = this.newLocal(binaryen.f64);
