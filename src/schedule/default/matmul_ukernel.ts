@@ -26,7 +26,7 @@ import type { Schedule } from "../schedule.js";
 import type { BlockRV, LoopRV } from "../rv.js";
 import { multiplyAddOperands } from "./block_kind.js";
 import type { RuleConfig } from "./rules.js";
-import { constExtent, iterVarOfLoop, largestDivisorAtMost, loopRoles, skipUnless } from "./util.js";
+import { constExtent, extentOf, iterVarOfLoop, largestDivisorAtMost, loopRoles, skipUnless, workOf } from "./util.js";
 
 /** Rows of the register tile, most preferred first (MR x NR / lanes accumulators, at most 24). */
 const MR_PREFS = [8, 6, 4, 12, 16];
@@ -142,7 +142,9 @@ export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, 
     }
   }
   const fused = sch.fuse(...batch, i0!, j0!);
-  if (constExtent(sch, fused) >= 2) sch.parallel(fused);
+  // A symbolic batch gives a symbolic fused extent: parallel as well (it is rarely 1).
+  const fe = extentOf(sch, fused);
+  if (fe === undefined || fe >= 2) sch.parallel(fused);
   const init = sch.decomposeReduction(b, k0!);
   vectorizeLast(sch, init, cfg.lanes);
   const [, intrin] = ensureFmaF32(mr, nr, kc);
@@ -166,10 +168,9 @@ function schedulePack(sch: Schedule, pack: BlockRV, nd: number, transposed: bool
     sch.vectorize(ji!);
     outer = [...lead, kl];
   }
-  let work = 1;
-  for (const l of sch.getLoops(pack)) work *= constExtent(sch, l);
-  if (work >= cfg.minParallelWork) {
+  if (workOf(sch, sch.getLoops(pack)) >= cfg.minParallelWork) {
     const f = outer.length > 1 ? sch.fuse(...outer) : outer[0]!;
-    if (constExtent(sch, f) >= 2) sch.parallel(f);
+    const fe = extentOf(sch, f);
+    if (fe === undefined || fe >= 2) sch.parallel(f);
   }
 }
