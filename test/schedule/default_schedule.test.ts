@@ -533,6 +533,7 @@ describe("default CPU schedules: robustness", () => {
 // tiles and a multiple of them.
 describe("default CPU schedules: symbolic (dynamic) shapes", () => {
   const n = new SizeVar("n", int64);
+  const m = new SizeVar("m", int64); // a second symbolic dimension (dynamic batch), 3 in the runs
   const ps = (shape: (number | SizeVar)[], name: string) => placeholder(shape, "float32", name);
   const NS = [1, 5, 50, 96];
   const cases: [string, () => Tensor[], string[]][] = [
@@ -544,6 +545,8 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
     ["softmax over (n, 3, 64)", () => { const x = ps([n, 3, 64], "x"); return [x, topi.softmax(x)]; }, ["T_softmax_norm:row-group"]],
     ["layer_norm over (n, 96) with gamma / beta", () => { const x = ps([n, 96], "x"), g = ps([96], "g"), b = ps([96], "b"); return [x, g, b, topi.layerNorm(x, g, b)]; },
       ["T_layer_norm:row-group", "T_layer_norm_red_temp:row-group member of T_layer_norm"]],
+    ["layer_norm over (m, n, 32): two symbolic row dimensions", () => { const x = ps([m, n, 32], "x"); return [x, topi.layerNorm(x)]; },
+      ["T_layer_norm:row-group"]],
     ["gelu over (n, 40)", () => { const x = ps([n, 40], "x"); return [x, topi.gelu(x)]; }, ["T_gelu:elementwise"]],
   ];
   for (const [name, make, rules] of cases) {
@@ -555,9 +558,9 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
         expect(kinds.has("parallel")).toBe(true);
         expect(kinds.has("vectorized")).toBe(true);
         if (target === "c") {
-          for (const v of NS) checkC(s, v, new Map([[n, v]]));
+          for (const v of NS) checkC(s, v, new Map([[n, v], [m, 3]]));
         } else {
-          for (const v of NS) await checkJs(s, v, target, new Map([[n, v]]));
+          for (const v of NS) await checkJs(s, v, target, new Map([[n, v], [m, 3]]));
         }
       });
     }

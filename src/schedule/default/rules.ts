@@ -29,6 +29,15 @@ export interface RuleConfig {
  */
 export function parallelOuter(sch: Schedule, loops: readonly LoopRV[], work: number, cfg: RuleConfig): LoopRV | undefined {
   if (loops.length === 0) return undefined;
+  // A symbolic extent below the outermost loop would give fused bindings such as
+  // `f % ceildiv(n, 48)` or `f // (n * 24)`, which the iter-map analysis cannot prove
+  // quasi-affine (parallel refuses them): fuse from the innermost symbolic loop inward (only
+  // static extents below it) and keep the loops above it serial.
+  let from = 0;
+  loops.forEach((l, i) => {
+    if (i > 0 && extentOf(sch, l) === undefined) from = i;
+  });
+  loops = loops.slice(from);
   const f = loops.length > 1 ? sch.fuse(...loops) : loops[0]!;
   const e = extentOf(sch, f);
   if ((e === undefined || e >= 2) && work >= cfg.minParallelWork) sch.parallel(f);
