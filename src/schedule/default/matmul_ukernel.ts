@@ -152,6 +152,32 @@ export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, 
   return used;
 }
 
+/**
+ * For the generic matmul rule: when the second operand is read as B[.., j, k] (dense's weight,
+ * batch_matmul's NT form), packs it into [.., j // NR, k, j % NR] so the vectorized NR loop reads
+ * contiguous floats instead of NR rows K apart (a gather). `vj`, `vk` are the block's iter vars
+ * of j and k. Returns false (nothing changed) when B is not of that form.
+ */
+export function packTransposedB(sch: Schedule, b: BlockRV, vj: Var, vk: Var, nr: number, cfg: RuleConfig): boolean {
+  const blk = sch.get(b);
+  const ops = multiplyAddOperands(blk);
+  if (!ops || !isVarLoad(ops[0]) || !isVarLoad(ops[1])) return false;
+  const rhs = [ops[0], ops[1]].find((l) => {
+    const [x, y] = l.indices.slice(-2);
+    return l.indices.length >= 2 && x === vj && y === vk;
+  });
+  if (!rhs || rhs.buffer.dtype.toString() !== "float32" || blk.writes.some((w) => w.buffer === rhs.buffer)) return false;
+  const bRead = blk.reads.findIndex((r) => r.buffer === rhs.buffer);
+  if (bRead < 0) return false;
+  const pack = sch.cacheRead(b, bRead, "global");
+  const nd = rhs.indices.length;
+  const names = Array.from({ length: nd }, (_, d) => `v${d}`);
+  const [jn, kn] = [names[nd - 2]!, names[nd - 1]!];
+  sch.transformLayout(b, ["read", bRead], `lambda ${names.join(", ")}: (${[...names.slice(0, nd - 2), `${jn} // ${nr}`, kn, `${jn} % ${nr}`].join(", ")})`);
+  schedulePack(sch, pack, nd, true, nr, cfg);
+  return true;
+}
+
 /** The packing loop: j split by NR and vectorized (contiguous reads for B[.., k, j]); outer loops parallel. */
 function schedulePack(sch: Schedule, pack: BlockRV, nd: number, transposed: boolean, nr: number, cfg: RuleConfig): void {
   const loops = sch.getLoops(pack);

@@ -9,6 +9,7 @@ import type { Schedule } from "../schedule.js";
 import type { BlockRV, LoopRV } from "../rv.js";
 import type { BlockAnalysis } from "./block_kind.js";
 import { loadsOf } from "./block_kind.js";
+import { packTransposedB } from "./matmul_ukernel.js";
 import {
   RuleSkip, constExtent, extentOf, iterVarOfLoop, largestDivisorAtMost, loopRoles, pow2Divisor, skipUnless, workOf,
 } from "./util.js";
@@ -135,9 +136,19 @@ export function ruleMatmul(sch: Schedule, name: string, cfg: RuleConfig, epilogu
     i1 = I % mr === 0 ? largestDivisorAtMost(I / mr, Math.max(1, Math.floor(48 / mr))) : 1;
   }
   const j1 = J !== undefined && J % nr === 0 ? largestDivisorAtMost(J / nr, Math.max(1, Math.floor(128 / nr))) : 1;
+  const [vj, vk] = [iterVarOfLoop(sch, b, j), iterVarOfLoop(sch, b, k)];
   const [i0, i1l, i2] = sch.split(i, [undefined, i1, mr]);
   const [j0, j1l, j2] = sch.split(j, [undefined, j1, nr]);
   sch.reorder(...batch, i0!, j0!, i1l!, j1l!, k, i2!, j2!);
+  if (vec && vj !== undefined && vk !== undefined && J! % nr === 0) {
+    // B read as B[.., j, k]: pack it so the NR vector loads are contiguous (kept only if it applies).
+    const trial = sch.copy();
+    try {
+      if (packTransposedB(trial, trial.getBlock(name), vj, vk, nr, cfg)) adopt(sch, trial);
+    } catch (err) {
+      debug("pack B", err);
+    }
+  }
   let used: string | undefined;
   let stage: BlockRV | undefined;
   if (epilogue) {
