@@ -167,6 +167,9 @@ export function packTransposedB(sch: Schedule, b: BlockRV, vj: Var, vk: Var, nr:
     return l.indices.length >= 2 && x === vj && y === vk;
   });
   if (!rhs || rhs.buffer.dtype.toString() !== "float32" || blk.writes.some((w) => w.buffer === rhs.buffer)) return false;
+  // Mixed index types (int32 shapes of B, int64 loops of a symbolic function) leave casts
+  // around the packed index that vectorization cannot see through (the loads become gathers).
+  if (rhs.buffer.shape.some((d) => d.dtype !== vj.dtype)) return false;
   const bRead = blk.reads.findIndex((r) => r.buffer === rhs.buffer);
   if (bRead < 0) return false;
   const pack = sch.cacheRead(b, bRead, "global");
