@@ -12,7 +12,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SizeVar, type IntImm, type Var } from "../../src/ir/expr.js";
+import { IntImm, SizeVar, type Var } from "../../src/ir/expr.js";
 import { int64 } from "../../src/ir/dtype.js";
 import "../../src/target/wasm/index.js";
 import { IRModule } from "../../src/ir/module.js";
@@ -539,6 +539,11 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
   const cases: [string, () => Tensor[], string[]][] = [
     ["dense (n, 64) x (96, 64)^T + bias", () => { const x = ps([n, 64], "x"), w = ps([96, 64], "w"), b = ps([96], "b"); return [x, w, b, topi.dense(x, w, b)]; },
       ["T_matmul_NT:matmul", "T_add:matmul-epilogue"]],
+    ["dense in Relax's int64 form (n, 64) x (80, 64)^T: B packed", () => {
+      const L = (v: number) => new IntImm(int64, v);
+      const x = placeholder([n, L(64)], "float32", "x"), w = placeholder([L(80), L(64)], "float32", "w");
+      return [x, w, topi.dense(x, w)];
+    }, ["T_matmul_NT:matmul"]],
     ["matmul (n, 48) x (48, 40)", () => { const A = ps([n, 48], "A"), B = ps([48, 40], "B"); return [A, B, topi.matmul(A, B)]; }, ["T_matmul_NN:matmul"]],
     ["batch_matmul with a symbolic sequence (2, n, 32) x (2, 24, 32)^T", () => { const x = ps([2, n, 32], "x"), y = ps([2, 24, 32], "y"); return [x, y, topi.batchMatmul(x, y)]; },
       ["T_batch_matmul_NT:matmul"]],
@@ -565,6 +570,14 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
       });
     }
   }
+
+  it("dense in Relax's int64 form: the weight is packed as [j // NR, k, j % NR] for contiguous vector loads", () => {
+    const L = (v: number) => new IntImm(int64, v);
+    const x = placeholder([n, L(64)], "float32", "x"), w = placeholder([L(128), L(64)], "float32", "w");
+    const s = schedule([x, w, topi.dense(x, w)], "c");
+    expect(rulesOf(s)).toEqual(["T_matmul_NT:matmul"]);
+    expect(printScript(s.scheduled)).toMatch(/w_global = T\.alloc_buffer\(\(T\.int64\(4\), T\.int64\(64\), T\.int64\(32\)\)\)/);
+  });
 
   it("the symbolic matmul rows are split by a constant tile with a predicate, the parallel loop covers ceildiv(n, tile) tiles", () => {
     const x = ps([n, 64], "x"), w = ps([128, 64], "w");
