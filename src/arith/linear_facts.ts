@@ -112,7 +112,38 @@ export function knownLE(a: PrimExpr, b: PrimExpr, analyzer?: Analyzer): boolean 
   const d = constantDifference(b, a);
   if (d !== undefined) return d >= 0;
   if (bounds(a, analyzer).max <= bounds(b, analyzer).min) return true;
+  // `n <= ceildiv(n, 48) * 48`, the extent of a symbolic loop split by a constant factor
+  // (`floordiv(n + 47, 48) * 48`): compare with the lower bound `n + 47 - 47` instead.
+  const lb = roundedDownLowerBound(b, analyzer);
+  if (lb !== undefined && knownLE(a, lb, analyzer)) return true;
   return analyzer !== undefined && analyzer.canProve(ops.le(a, b));
+}
+
+/**
+ * For `floordiv(y, c) * k` with constants c > 0, k a positive multiple of c and y >= 0 (a
+ * product of split extents `ceildiv(n, c) * ...`): the lower bound `y - (c - 1)`, since
+ * floordiv(y, c) * c >= y - (c - 1) and multiplying the non-negative floordiv(y, c) * c by k / c >= 1
+ * does not make it smaller. Undefined for any other form.
+ */
+function roundedDownLowerBound(b: PrimExpr, analyzer?: Analyzer): PrimExpr | undefined {
+  let k = 1;
+  let rest: PrimExpr | undefined;
+  const visit = (e: PrimExpr): boolean => {
+    if (e instanceof IntImm) {
+      k *= e.value;
+      return true;
+    }
+    if (e.kind === "Mul") return visit((e as Mul).a) && visit((e as Mul).b);
+    if (rest !== undefined) return false;
+    rest = e;
+    return true;
+  };
+  if (b.kind !== "Mul" || !visit(b) || rest === undefined || rest.kind !== "FloorDiv") return undefined;
+  const fd = rest as unknown as { a: PrimExpr; b: PrimExpr };
+  if (!(fd.b instanceof IntImm)) return undefined;
+  const c = fd.b.value;
+  if (c <= 0 || k < c || k % c !== 0 || !knownNonNegative(fd.a, analyzer)) return undefined;
+  return ops.sub(fd.a, c - 1);
 }
 
 export function knownGE(a: PrimExpr, b: PrimExpr, analyzer?: Analyzer): boolean {

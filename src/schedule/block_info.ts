@@ -6,6 +6,7 @@
  */
 import { Analyzer } from "../arith/analyzer.js";
 import { detectIterMap } from "../arith/iter_map.js";
+import { knownLE } from "../arith/linear_facts.js";
 import type { PrimExpr, Range, Var } from "../ir/expr.js";
 import * as E from "../ir/expr_ops.js";
 import { childBlocks, loopDomains, producersOf, regionsInScope, scopeOf } from "./analysis.js";
@@ -86,7 +87,13 @@ function readsCovered(state: ScheduleState, sref: StmtSRef, analyzer: Analyzer):
         // (non-divisible split) relaxes past the end of the buffer without accessing it.
         const size = r.buffer.shape[d]!;
         const lo = (x: Range) => E.max(x.min, 0);
-        const hi = (x: Range) => E.min(E.add(x.min, x.extent), size);
+        // A symbolic tail (`ceildiv(n, 48) * 48` rows for a buffer of n) is clipped by the
+        // linear facts, which know the rounded-up extent is at least n; the analyzer alone
+        // cannot simplify `min(ceildiv(n, 48) * 48, n)`.
+        const hi = (x: Range) => {
+          const end = E.add(x.min, x.extent);
+          return knownLE(size, end, analyzer) ? size : E.min(end, size);
+        };
         return analyzer.canProve(E.le(lo(wr), lo(rr))) && analyzer.canProve(E.le(hi(rr), hi(wr)));
       }),
     );

@@ -12,7 +12,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { IntImm } from "../../src/ir/expr.js";
+import { IntImm, SizeVar, type Var } from "../../src/ir/expr.js";
+import { int64 } from "../../src/ir/dtype.js";
+import "../../src/target/wasm/index.js";
 import { IRModule } from "../../src/ir/module.js";
 import { NDArray } from "../../src/runtime/ndarray.js";
 import { build } from "../../src/target/build.js";
@@ -39,11 +41,17 @@ const hasCompiler = (() => {
 })();
 const cacheDir = mkdtempSync(join(tmpdir(), "weft-default-sched-"));
 
-function randomArgs(f: PrimFunc, seed: number): HostArray[] {
+/** Random arguments; `dims` gives the value of each symbolic dimension (a SizeVar in a shape). */
+function randomArgs(f: PrimFunc, seed: number, dims: ReadonlyMap<Var, number> = new Map()): HostArray[] {
   const rng = new Rng(seed);
   return f.params.map((p) => {
     const b = f.bufferMap.get(p)!;
-    return randomArray(b.shape.map((d) => (d as IntImm).value), b.dtype, rng);
+    return randomArray(b.shape.map((d) => {
+      if (d.kind === "IntImm") return (d as IntImm).value;
+      const v = dims.get(d as Var);
+      if (v === undefined) throw new Error(`randomArgs: no value given for the dimension ${String(d)} of ${b.name}`);
+      return v;
+    }), b.dtype, rng);
   });
 }
 
@@ -77,18 +85,18 @@ function schedule(tensors: Tensor[], target: "js" | "c" | "wasm"): Scheduled {
   return { original, scheduled: sch.mod.get("main") as PrimFunc, applied };
 }
 
-async function checkJs(s: Scheduled, seed = 1): Promise<void> {
-  const args = randomArgs(s.original, seed);
+async function checkJs(s: Scheduled, seed = 1, target: "js" | "wasm" = "js", dims?: ReadonlyMap<Var, number>): Promise<void> {
+  const args = randomArgs(s.original, seed, dims);
   const ref = args.map((a) => ({ ...a, data: a.data.slice() }) as HostArray);
   runPrimFunc(s.original, ref);
-  const mod = await build(s.scheduled, "js");
+  const mod = await build(s.scheduled, target);
   const nd = args.map((a) => NDArray.empty(a.shape, a.dtype).copyFrom(a));
   mod.get(mod.functionNames()[0]!)(...nd);
-  nd.forEach((a, i) => expectClose(a.toArray(), toArray(ref[i]!), `js, argument ${i} (${s.original.params[i]!.name})`));
+  nd.forEach((a, i) => expectClose(a.toArray(), toArray(ref[i]!), `${target}, argument ${i} (${s.original.params[i]!.name})`));
 }
 
-function checkC(s: Scheduled, seed = 2): void {
-  const args = randomArgs(s.original, seed);
+function checkC(s: Scheduled, seed = 2, dims?: ReadonlyMap<Var, number>): void {
+  const args = randomArgs(s.original, seed, dims);
   const ref = args.map((a) => ({ ...a, data: a.data.slice() }) as HostArray);
   runPrimFunc(s.original, ref);
   const m = buildC(lower(IRModule.fromFunction(s.scheduled, "main")), { cacheDir });
@@ -516,4 +524,67 @@ describe("default CPU schedules: robustness", () => {
       await checkJs(s);
     });
   }
+});
+
+// Relax functions carry int64 symbolic dimensions (a dynamic batch or sequence length). The
+// rules tile the static axes as usual, split a symbolic matmul row axis by a constant tile with
+// a predicated tail, vectorize the static inner axes and parallelize the symbolic outer loops.
+// Each case runs at several values of the symbolic dimension: 1, values not divisible by the
+// tiles and a multiple of them.
+describe("default CPU schedules: symbolic (dynamic) shapes", () => {
+  const n = new SizeVar("n", int64);
+  const m = new SizeVar("m", int64); // a second symbolic dimension (dynamic batch), 3 in the runs
+  const ps = (shape: (number | SizeVar)[], name: string) => placeholder(shape, "float32", name);
+  const NS = [1, 5, 50, 96];
+  const cases: [string, () => Tensor[], string[]][] = [
+    ["dense (n, 64) x (96, 64)^T + bias", () => { const x = ps([n, 64], "x"), w = ps([96, 64], "w"), b = ps([96], "b"); return [x, w, b, topi.dense(x, w, b)]; },
+      ["T_matmul_NT:matmul", "T_add:matmul-epilogue"]],
+    ["dense in Relax's int64 form (n, 64) x (80, 64)^T: B packed", () => {
+      const L = (v: number) => new IntImm(int64, v);
+      const x = placeholder([n, L(64)], "float32", "x"), w = placeholder([L(80), L(64)], "float32", "w");
+      return [x, w, topi.dense(x, w)];
+    }, ["T_matmul_NT:matmul"]],
+    ["matmul (n, 48) x (48, 40)", () => { const A = ps([n, 48], "A"), B = ps([48, 40], "B"); return [A, B, topi.matmul(A, B)]; }, ["T_matmul_NN:matmul"]],
+    ["batch_matmul with a symbolic sequence (2, n, 32) x (2, 24, 32)^T", () => { const x = ps([2, n, 32], "x"), y = ps([2, 24, 32], "y"); return [x, y, topi.batchMatmul(x, y)]; },
+      ["T_batch_matmul_NT:matmul"]],
+    ["softmax over (n, 3, 64)", () => { const x = ps([n, 3, 64], "x"); return [x, topi.softmax(x)]; }, ["T_softmax_norm:row-group"]],
+    ["layer_norm over (n, 96) with gamma / beta", () => { const x = ps([n, 96], "x"), g = ps([96], "g"), b = ps([96], "b"); return [x, g, b, topi.layerNorm(x, g, b)]; },
+      ["T_layer_norm:row-group", "T_layer_norm_red_temp:row-group member of T_layer_norm"]],
+    ["layer_norm over (m, n, 32): two symbolic row dimensions", () => { const x = ps([m, n, 32], "x"); return [x, topi.layerNorm(x)]; },
+      ["T_layer_norm:row-group"]],
+    ["gelu over (n, 40)", () => { const x = ps([n, 40], "x"); return [x, topi.gelu(x)]; }, ["T_gelu:elementwise"]],
+  ];
+  for (const [name, make, rules] of cases) {
+    for (const target of ["js", "c", "wasm"] as const) {
+      it.skipIf(target === "c" && !hasCompiler)(`${name} on ${target}: ${rules.join(", ")}; parallel; same results at n = ${NS.join(", ")}`, async () => {
+        const s = schedule(make(), target);
+        for (const r of rules) expect(rulesOf(s)).toContain(r);
+        const kinds = forKinds(s.scheduled);
+        expect(kinds.has("parallel")).toBe(true);
+        expect(kinds.has("vectorized")).toBe(true);
+        if (target === "c") {
+          for (const v of NS) checkC(s, v, new Map([[n, v], [m, 3]]));
+        } else {
+          for (const v of NS) await checkJs(s, v, target, new Map([[n, v], [m, 3]]));
+        }
+      });
+    }
+  }
+
+  it("dense in Relax's int64 form: the weight is packed as [j // NR, k, j % NR] for contiguous vector loads", () => {
+    const L = (v: number) => new IntImm(int64, v);
+    const x = placeholder([n, L(64)], "float32", "x"), w = placeholder([L(128), L(64)], "float32", "w");
+    const s = schedule([x, w, topi.dense(x, w)], "c");
+    expect(rulesOf(s)).toEqual(["T_matmul_NT:matmul"]);
+    expect(printScript(s.scheduled)).toMatch(/w_global = T\.alloc_buffer\(\(T\.int64\(4\), T\.int64\(64\), T\.int64\(32\)\)\)/);
+  });
+
+  it("the symbolic matmul rows are split by a constant tile with a predicate, the parallel loop covers ceildiv(n, tile) tiles", () => {
+    const x = ps([n, 64], "x"), w = ps([128, 64], "w");
+    const s = schedule([x, w, topi.dense(x, w)], "c");
+    expect(rulesOf(s)).toEqual(["T_matmul_NT:matmul"]);
+    const text = printScript(s.scheduled);
+    expect(text).toMatch(/T\.where\(.* < n\)/);
+    expect(text).toMatch(/T\.parallel\(\(n \+ T\.int64\(\d+\)\) \/\/ T\.int64\(\d+\)/);
+  });
 });

@@ -16,6 +16,12 @@
  *    multi-accumulator rfactor, spatial vectorization or parallel rows; injective blocks are
  *    fused, vectorized and parallelized.
  *
+ * Symbolic extents (Relax's dynamic batch / sequence length): a symbolic matmul row axis is split
+ * by a constant tile with a predicated tail (the micro-kernel path needs constant extents and is
+ * skipped), a B read as B[.., j, k] is packed for contiguous vector loads; static inner axes are
+ * vectorized as usual and symbolic outer loops are made parallel (util.ts `workOf` counts a
+ * symbolic extent as SYMBOLIC_EXTENT_GUESS).
+ *
  * Every rule runs on a copy of the schedule, kept only when the whole rule applied; a rule
  * that fails (ScheduleError, or a block that does not have the expected form) is skipped.
  */

@@ -26,7 +26,7 @@ import type { Schedule } from "../schedule.js";
 import type { BlockRV, LoopRV } from "../rv.js";
 import { multiplyAddOperands } from "./block_kind.js";
 import type { RuleConfig } from "./rules.js";
-import { constExtent, iterVarOfLoop, largestDivisorAtMost, loopRoles, skipUnless } from "./util.js";
+import { constExtent, extentOf, iterVarOfLoop, largestDivisorAtMost, loopRoles, skipUnless, workOf } from "./util.js";
 
 /** Rows of the register tile, most preferred first (MR x NR / lanes accumulators, at most 24). */
 const MR_PREFS = [8, 6, 4, 12, 16];
@@ -142,12 +142,43 @@ export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, 
     }
   }
   const fused = sch.fuse(...batch, i0!, j0!);
-  if (constExtent(sch, fused) >= 2) sch.parallel(fused);
+  // A symbolic batch gives a symbolic fused extent: parallel as well (it is rarely 1).
+  const fe = extentOf(sch, fused);
+  if (fe === undefined || fe >= 2) sch.parallel(fused);
   const init = sch.decomposeReduction(b, k0!);
   vectorizeLast(sch, init, cfg.lanes);
   const [, intrin] = ensureFmaF32(mr, nr, kc);
   sch.tensorize(i2!, intrin);
   return used;
+}
+
+/**
+ * For the generic matmul rule: when the second operand is read as B[.., j, k] (dense's weight,
+ * batch_matmul's NT form), packs it into [.., j // NR, k, j % NR] so the vectorized NR loop reads
+ * contiguous floats instead of NR rows K apart (a gather). `vj`, `vk` are the block's iter vars
+ * of j and k. Returns false (nothing changed) when B is not of that form.
+ */
+export function packTransposedB(sch: Schedule, b: BlockRV, vj: Var, vk: Var, nr: number, cfg: RuleConfig): boolean {
+  const blk = sch.get(b);
+  const ops = multiplyAddOperands(blk);
+  if (!ops || !isVarLoad(ops[0]) || !isVarLoad(ops[1])) return false;
+  const rhs = [ops[0], ops[1]].find((l) => {
+    const [x, y] = l.indices.slice(-2);
+    return l.indices.length >= 2 && x === vj && y === vk;
+  });
+  if (!rhs || rhs.buffer.dtype.toString() !== "float32" || blk.writes.some((w) => w.buffer === rhs.buffer)) return false;
+  // Mixed index types (int32 shapes of B, int64 loops of a symbolic function) leave casts
+  // around the packed index that vectorization cannot see through (the loads become gathers).
+  if (rhs.buffer.shape.some((d) => d.dtype !== vj.dtype)) return false;
+  const bRead = blk.reads.findIndex((r) => r.buffer === rhs.buffer);
+  if (bRead < 0) return false;
+  const pack = sch.cacheRead(b, bRead, "global");
+  const nd = rhs.indices.length;
+  const names = Array.from({ length: nd }, (_, d) => `v${d}`);
+  const [jn, kn] = [names[nd - 2]!, names[nd - 1]!];
+  sch.transformLayout(b, ["read", bRead], `lambda ${names.join(", ")}: (${[...names.slice(0, nd - 2), `${jn} // ${nr}`, kn, `${jn} % ${nr}`].join(", ")})`);
+  schedulePack(sch, pack, nd, true, nr, cfg);
+  return true;
 }
 
 /** The packing loop: j split by NR and vectorized (contiguous reads for B[.., k, j]); outer loops parallel. */
@@ -166,10 +197,9 @@ function schedulePack(sch: Schedule, pack: BlockRV, nd: number, transposed: bool
     sch.vectorize(ji!);
     outer = [...lead, kl];
   }
-  let work = 1;
-  for (const l of sch.getLoops(pack)) work *= constExtent(sch, l);
-  if (work >= cfg.minParallelWork) {
+  if (workOf(sch, sch.getLoops(pack)) >= cfg.minParallelWork) {
     const f = outer.length > 1 ? sch.fuse(...outer) : outer[0]!;
-    if (constExtent(sch, f) >= 2) sch.parallel(f);
+    const fe = extentOf(sch, f);
+    if (fe === undefined || fe >= 2) sch.parallel(f);
   }
 }

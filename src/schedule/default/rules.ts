@@ -9,8 +9,9 @@ import type { Schedule } from "../schedule.js";
 import type { BlockRV, LoopRV } from "../rv.js";
 import type { BlockAnalysis } from "./block_kind.js";
 import { loadsOf } from "./block_kind.js";
+import { packTransposedB } from "./matmul_ukernel.js";
 import {
-  RuleSkip, constExtent, extentOf, iterVarOfLoop, largestDivisorAtMost, loopRoles, pow2Divisor, skipUnless,
+  RuleSkip, constExtent, extentOf, iterVarOfLoop, largestDivisorAtMost, loopRoles, pow2Divisor, skipUnless, workOf,
 } from "./util.js";
 
 export interface RuleConfig {
@@ -22,12 +23,25 @@ export interface RuleConfig {
   unrollMaxStep: number;
 }
 
-/** Fuses `loops` (outermost first) and makes the result parallel when there is enough work. */
+/**
+ * Fuses `loops` (outermost first) and makes the result parallel when there is enough work. A
+ * symbolic extent (a dynamic batch or sequence length) is made parallel too: it is 1 only for
+ * the smallest inputs, where the fork/join is cheap next to the kernel launch.
+ */
 export function parallelOuter(sch: Schedule, loops: readonly LoopRV[], work: number, cfg: RuleConfig): LoopRV | undefined {
   if (loops.length === 0) return undefined;
+  // A symbolic extent below the outermost loop would give fused bindings such as
+  // `f % ceildiv(n, 48)` or `f // (n * 24)`, which the iter-map analysis cannot prove
+  // quasi-affine (parallel refuses them): fuse from the innermost symbolic loop inward (only
+  // static extents below it) and keep the loops above it serial.
+  let from = 0;
+  loops.forEach((l, i) => {
+    if (i > 0 && extentOf(sch, l) === undefined) from = i;
+  });
+  loops = loops.slice(from);
   const f = loops.length > 1 ? sch.fuse(...loops) : loops[0]!;
   const e = extentOf(sch, f);
-  if (e !== undefined && e >= 2 && work >= cfg.minParallelWork) sch.parallel(f);
+  if ((e === undefined || e >= 2) && work >= cfg.minParallelWork) sch.parallel(f);
   return f;
 }
 
@@ -53,13 +67,14 @@ export function ruleElementwise(sch: Schedule, name: string, cfg: RuleConfig): v
   const b = sch.getBlock(name);
   const loops = sch.getLoops(b);
   skipUnless(loops.length > 0, "no loops");
-  let work = 1;
-  for (const l of loops) work *= constExtent(sch, l);
+  const work = workOf(sch, loops);
   const last = loops[loops.length - 1]!;
-  const E = constExtent(sch, last);
-  const lanes = pow2Divisor(E, cfg.lanes);
+  // A symbolic innermost extent is not vectorized (no lane count is known to divide it); the
+  // loops stay scalar and the outer ones parallel.
+  const E = extentOf(sch, last);
+  const lanes = E === undefined ? 0 : pow2Divisor(E, cfg.lanes);
   let lastOuter: LoopRV | undefined;
-  if (lanes >= 2 && E > lanes) {
+  if (lanes >= 2 && E! > lanes) {
     const [o, i] = sch.split(last, [undefined, lanes]);
     sch.vectorize(i!);
     lastOuter = o!;
@@ -103,17 +118,37 @@ export function ruleMatmul(sch: Schedule, name: string, cfg: RuleConfig, epilogu
   skipUnless(s >= 2 && s === loops.length - 1 && roles.slice(0, s).every((r) => r === "S"), "loops are not (spatial..., k)");
   const batch = loops.slice(0, s - 2);
   const [i, j, k] = [loops[s - 2]!, loops[s - 1]!, loops[s]!];
-  const I = constExtent(sch, i), J = constExtent(sch, j);
-  let nr = pow2Divisor(J, cfg.lanes * 2);
+  // A symbolic extent (dynamic batch or sequence length; usually the rows) is split by a
+  // constant tile: the split predicates the last, partial tile (`T.where(i < n)`), which
+  // lowers to a test per row of the register tile, outside the vectorized NR loop.
+  const I = extentOf(sch, i), J = extentOf(sch, j);
+  let nr = J === undefined ? 0 : pow2Divisor(J, cfg.lanes * 2);
   const vec = nr >= 2;
-  if (!vec) nr = Math.min(J, cfg.lanes); // non-divisible: predicated, not vectorized
-  let mr = (nr >= cfg.lanes * 2 ? MR_PREFS_WIDE : MR_PREFS).find((m) => I % m === 0) ?? Math.min(I, 4);
-  mr = Math.min(mr, I);
-  const i1 = I % mr === 0 ? largestDivisorAtMost(I / mr, Math.max(1, Math.floor(48 / mr))) : 1;
-  const j1 = J % nr === 0 ? largestDivisorAtMost(J / nr, Math.max(1, Math.floor(128 / nr))) : 1;
+  if (!vec) nr = Math.min(J ?? cfg.lanes, cfg.lanes); // non-divisible or symbolic: predicated, not vectorized
+  const mrPrefs = nr >= cfg.lanes * 2 ? MR_PREFS_WIDE : MR_PREFS;
+  let mr: number, i1: number;
+  if (I === undefined) {
+    // Same register tile and rows per task as a large static matmul would get.
+    mr = mrPrefs[0]!;
+    i1 = Math.max(1, Math.floor(48 / mr));
+  } else {
+    mr = Math.min(mrPrefs.find((m) => I % m === 0) ?? Math.min(I, 4), I);
+    i1 = I % mr === 0 ? largestDivisorAtMost(I / mr, Math.max(1, Math.floor(48 / mr))) : 1;
+  }
+  const j1 = J !== undefined && J % nr === 0 ? largestDivisorAtMost(J / nr, Math.max(1, Math.floor(128 / nr))) : 1;
+  const [vj, vk] = [iterVarOfLoop(sch, b, j), iterVarOfLoop(sch, b, k)];
   const [i0, i1l, i2] = sch.split(i, [undefined, i1, mr]);
   const [j0, j1l, j2] = sch.split(j, [undefined, j1, nr]);
   sch.reorder(...batch, i0!, j0!, i1l!, j1l!, k, i2!, j2!);
+  if (vec && vj !== undefined && vk !== undefined && J! % nr === 0) {
+    // B read as B[.., j, k]: pack it so the NR vector loads are contiguous (kept only if it applies).
+    const trial = sch.copy();
+    try {
+      if (packTransposedB(trial, trial.getBlock(name), vj, vk, nr, cfg)) adopt(sch, trial);
+    } catch (err) {
+      debug("pack B", err);
+    }
+  }
   let used: string | undefined;
   let stage: BlockRV | undefined;
   if (epilogue) {
@@ -122,7 +157,8 @@ export function ruleMatmul(sch: Schedule, name: string, cfg: RuleConfig, epilogu
       sch.reverseComputeAt(e, j1l!);
       stage = e;
       used = epilogue;
-    } catch {
+    } catch (err) {
+      debug(`epilogue ${epilogue}`, err);
       stage = undefined;
     }
   }
@@ -262,8 +298,7 @@ export function ruleReduction(sch: Schedule, name: string, cfg: RuleConfig, stra
   const roles = loopRoles(sch, b, loops);
   const s = roles.indexOf("R");
   skipUnless(s >= 0 && roles.slice(0, s).every((r) => r === "S") && roles.slice(s).every((r) => r === "R"), "loops are not (spatial..., reduce...)");
-  let work = 1;
-  for (const l of loops) work *= constExtent(sch, l);
+  const work = workOf(sch, loops);
   if (strategy === "rfactor") {
     const { rf, depth } = rfactorInner(sch, name, cfg);
     skipUnless(depth === s, "unexpected loop nest");
@@ -307,8 +342,7 @@ export function ruleRowGroup(sch: Schedule, out: string, rowDepth: number, membe
   skipUnless(rowDepth >= 1 && rowDepth <= loops.length, "bad row depth");
   const rows = loops.slice(0, rowDepth);
   const rowLoop = rows[rowDepth - 1]!;
-  let work = 1;
-  for (const l of loops) work *= constExtent(sch, l);
+  let work = workOf(sch, loops);
   // rfactor first: it needs the reduction alone in its loop nest.
   const rfOf = new Map<string, string>();
   for (const m of members) {
@@ -324,9 +358,7 @@ export function ruleRowGroup(sch: Schedule, out: string, rowDepth: number, membe
   // The work of the group: its largest loop nest (the rows alone can be few, e.g. global pooling).
   for (const m of members) {
     try {
-      let w = 1;
-      for (const l of sch.getLoops(sch.getBlock(m))) w *= extentOf(sch, l) ?? 1;
-      work = Math.max(work, w);
+      work = Math.max(work, workOf(sch, sch.getLoops(sch.getBlock(m))));
     } catch {
       // a block rfactor split: its write-back is counted through the rf block
     }

@@ -44,6 +44,20 @@ export function constExtent(sch: Schedule, loop: LoopRV): number {
   return e;
 }
 
+/**
+ * The extent the rules assume for a symbolic loop when they weigh work (whether a loop nest is
+ * worth running in parallel): a dynamic batch or sequence length is typically tens to hundreds,
+ * and a wrong guess only costs a fork/join on a small input.
+ */
+export const SYMBOLIC_EXTENT_GUESS = 64;
+
+/** The product of the loops' extents, symbolic ones counted as SYMBOLIC_EXTENT_GUESS. */
+export function workOf(sch: Schedule, loops: readonly LoopRV[]): number {
+  let w = 1;
+  for (const l of loops) w *= extentOf(sch, l) ?? SYMBOLIC_EXTENT_GUESS;
+  return w;
+}
+
 /** A rule does not apply (thrown by the rules themselves; caught like a ScheduleError). */
 export class RuleSkip extends Error {}
 

@@ -11,6 +11,7 @@ import * as E from "../../ir/expr_ops.js";
 import { substitute } from "../../ir/expr_functor.js";
 import { Analyzer } from "../../arith/analyzer.js";
 import { relaxRegion } from "../../arith/int_set.js";
+import { knownLE } from "../../arith/linear_facts.js";
 import {
   Block, BlockRealize, BufferStore, DeclBuffer, For, IterVar, SeqStmt, TRUE, type Stmt,
 } from "../../tir/stmt.js";
@@ -125,7 +126,12 @@ export function relaxBufferRegion(state: ScheduleState, region: BufferRegion, bl
 
 /** A range clipped to [0, dim) when both are constants (non-divisible splits over-approximate). */
 function clampToDim(r: Range, dim: PrimExpr, analyzer: Analyzer): Range {
-  if (!(r.min instanceof IntImm && r.extent instanceof IntImm && dim instanceof IntImm)) return r;
+  if (!(r.min instanceof IntImm && r.extent instanceof IntImm && dim instanceof IntImm)) {
+    // A symbolic dimension split by a constant tile relaxes to [0, ceildiv(n, c) * c): the
+    // predicated tail never touches rows n and above, so the region is the whole dimension.
+    if (r.min instanceof IntImm && r.min.value === 0 && knownLE(dim, r.extent, analyzer)) return new Range(r.min, dim);
+    return r;
+  }
   const lo = Math.max(r.min.value, 0);
   const hi = Math.min(r.min.value + r.extent.value, dim.value);
   if (lo === r.min.value && hi === r.min.value + r.extent.value) return r;
