@@ -5,24 +5,12 @@
  * is a real comparison), and the missing-peer error with a dynamic import that always fails.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { cli } from "./cli_harness.js";
 import { benchOnnx, loadOnnxRuntime, onnxBenchTable, type OrtModule, type OrtTensor } from "../../src/cli/bench_onnx.js";
 import { importOnnx } from "../../src/frontend/index.js";
 import { mainOf } from "../frontend/helpers.js";
 import { evalMain } from "../frontend/relax_eval.js";
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(["node", "weft", ...args]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 afterEach(() => vi.restoreAllMocks());
 
 const MLP = "examples/mlp.onnx";

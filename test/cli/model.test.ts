@@ -2,25 +2,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/main.js";
+import { cli } from "./cli_harness.js";
 import { importOnnx } from "../../src/frontend/index.js";
 import { NDArray } from "../../src/runtime/ndarray.js";
 import { fromNpy, toNpy } from "../../src/runtime/npy.js";
 import { mainOf } from "../frontend/helpers.js";
 import { evalMain } from "../frontend/relax_eval.js";
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(["node", "weft", ...args]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 afterEach(() => vi.restoreAllMocks());
 
 const MLP = "examples/mlp.onnx";

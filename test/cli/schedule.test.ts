@@ -2,27 +2,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../src/cli/main.js";
+import { cli } from "./cli_harness.js";
 import { parsePrimFunc, parseScript } from "../../src/tir/script/index.js";
 import { structuralEqual } from "../../src/ir/structural.js";
 import { PrimFunc } from "../../src/tir/function.js";
 import { Schedule, Trace } from "../../src/schedule/index.js";
 import { Rng, randomArray, runPrimFunc, toArray, emptyArray } from "../../src/tir/interp/index.js";
 
-/** Runs the CLI in-process and captures what it writes. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
-  try {
-    const code = await main(["node", "weft", ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 
