@@ -28,7 +28,8 @@ import "../target/wasm/index.js";
 import { Target } from "../target/target.js";
 import { PrimFunc } from "../tir/function.js";
 import { parseScript, printScript } from "../tir/script/index.js";
-import { printRelax } from "./script/index.js";
+import { envDumpDir, runPipeline, writeDump } from "../tir/transform/pass.js";
+import "./script/index.js"; // registers the Relax printer for the dumps
 import { callTIRRewrite } from "./transform/call_tir_rewrite.js";
 import { killAfterLastUse } from "./transform/kill_after_last_use.js";
 import type { Pass } from "./transform/lower_util.js";
@@ -68,16 +69,9 @@ export interface Built {
   readonly vm: VirtualMachine;
 }
 
-/** Runs the passes in order, dumping after each when asked to. */
+/** Runs the passes in order, dumping after each when asked to (files `relax_NN_<pass>.py`). */
 export function runRelaxPipeline(mod: IRModule, passes: readonly Pass[], dumpDir?: string): IRModule {
-  const dump = makeDumper(dumpDir ?? envDumpDir());
-  dump?.("relax_00_input.py", printRelax(mod));
-  let cur = mod;
-  passes.forEach((p, i) => {
-    cur = p(cur);
-    dump?.(`relax_${String(i + 1).padStart(2, "0")}_${p.name}.py`, printRelax(cur));
-  });
-  return cur;
+  return runPipeline(mod, passes, { ...(dumpDir ? { dumpDir } : {}), filePrefix: "relax_" });
 }
 
 /** The module's PrimFuncs alone (what the target builds). */
@@ -95,7 +89,7 @@ export async function build(mod: IRModule, target: Target | string, opts: RelaxB
   const names = kernels.functionList.length ? [...kernels.entries()].map(([g]) => g.name) : [];
   const artifact = { target: t.toString(), format: KERNEL_ARTIFACT_FORMAT, data: names.length ? printScript(kernels) : "", functions: names };
   const exec = vmCodegen(lowered, [artifact]);
-  makeDumper(dumpDir)?.(`relax_${String(passes.length + 1).padStart(2, "0")}_bytecode.txt`, exec.asText());
+  if (dumpDir) writeDump(dumpDir, `relax_${String(passes.length + 1).padStart(2, "0")}_bytecode.txt`, exec.asText());
   const modules = names.length ? [await buildTarget(kernels, t)] : [];
   return { exec, modules, vm: new VirtualMachine(exec, modules) };
 }
@@ -112,19 +106,4 @@ export async function loadExecutable(bytes: Uint8Array): Promise<Built> {
     modules.push(await buildTarget(parseScript(k.data), Target.parse(k.target)));
   }
   return { exec, modules, vm: new VirtualMachine(exec, modules) };
-}
-
-function envDumpDir(): string | undefined {
-  const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
-  return g.process?.env?.["WEFT_DUMP_IR"] || undefined;
-}
-
-/** Node-only (the dump is a debugging aid; browsers skip it). */
-function makeDumper(dir: string | undefined): ((file: string, text: string) => void) | undefined {
-  if (!dir) return undefined;
-  const g = globalThis as { process?: { getBuiltinModule?: (m: string) => unknown } };
-  const fs = g.process?.getBuiltinModule?.("node:fs") as typeof import("node:fs") | undefined;
-  if (!fs) return undefined;
-  fs.mkdirSync(dir, { recursive: true });
-  return (file, text) => fs.writeFileSync(`${dir}/${file}`, text);
 }

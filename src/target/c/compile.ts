@@ -9,10 +9,10 @@
  * loaded; it is rebuilt instead. Files are written under temporary names and renamed into
  * place, so concurrent builds never see half-written files.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync, accessSync, constants } from "node:fs";
-import { homedir } from "node:os";
+import { defaultCacheDir, sha256, writeAtomic } from "../disk_cache.js";
 import { delimiter, isAbsolute, join } from "node:path";
 
 export class CCompilerNotFoundError extends Error {
@@ -103,11 +103,6 @@ export interface CompileResult {
   flags: string[];
 }
 
-export function defaultCacheDir(): string {
-  const env = process.env["WEFT_CACHE_DIR"];
-  return env && env.length > 0 ? env : join(homedir(), ".cache", "weft");
-}
-
 export function compileFlags(opts: CompileOptions = {}): string[] {
   const mcpu = opts.mcpu && opts.mcpu !== "native" ? opts.mcpu : "native";
   const flags = ["-O3", `-march=${mcpu}`, "-fPIC", "-shared", "-fwrapv", "-fno-strict-aliasing", "-std=gnu11", "-w"];
@@ -117,8 +112,6 @@ export function compileFlags(opts: CompileOptions = {}): string[] {
   flags.push("-lm");
   return flags;
 }
-
-const sha256 = (x: string | Buffer): string => createHash("sha256").update(x).digest("hex");
 
 interface KeyFile {
   key: string;
@@ -143,12 +136,6 @@ function cachedArtifact(dir: string, key: string, expect: Omit<KeyFile, "soSha25
   } catch {
     return undefined;
   }
-}
-
-function writeAtomic(path: string, data: string | Buffer): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 /** Compiles `source` into a shared library (or reuses a verified cached one). */

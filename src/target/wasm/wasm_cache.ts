@@ -20,10 +20,10 @@ import { relaxedSimdEnabled } from "./wasm_features.js";
 type NodeDeps = {
   fs: typeof import("node:fs");
   path: typeof import("node:path");
-  os: typeof import("node:os");
   crypto: typeof import("node:crypto");
   url: typeof import("node:url");
   module: { createRequire: (typeof import("node:module"))["createRequire"] };
+  cache: typeof import("../disk_cache.js");
 };
 
 let deps: NodeDeps | null | undefined;
@@ -31,10 +31,10 @@ async function nodeDeps(): Promise<NodeDeps | null> {
   if (deps !== undefined) return deps;
   const g = globalThis as { process?: { versions?: { node?: string } } };
   if (!g.process?.versions?.node) return (deps = null);
-  const [fs, path, os, crypto, url, module] = await Promise.all([
-    import("node:fs"), import("node:path"), import("node:os"), import("node:crypto"), import("node:url"), import("node:module"),
+  const [fs, path, crypto, url, module, cache] = await Promise.all([
+    import("node:fs"), import("node:path"), import("node:crypto"), import("node:url"), import("node:module"), import("../disk_cache.js"),
   ]);
-  return (deps = { fs, path, os, crypto, url, module });
+  return (deps = { fs, path, crypto, url, module, cache });
 }
 
 let fingerprint: string | undefined;
@@ -71,11 +71,6 @@ interface KeyFile {
   ctl?: number;
 }
 
-export function defaultWasmCacheDir(d: NodeDeps): string {
-  const env = process.env["WEFT_CACHE_DIR"];
-  return d.path.join(env && env.length > 0 ? env : d.path.join(d.os.homedir(), ".cache", "weft"), "wasm");
-}
-
 /** The cache of one build: `get` a verified artifact or undefined, `put` a fresh one. */
 export interface WasmCache {
   get(): WasmModuleArtifact | undefined;
@@ -86,8 +81,8 @@ export interface WasmCache {
 export async function openWasmCache(mod: IRModule, opts: WasmCodegenOptions, cacheDir?: string): Promise<WasmCache | undefined> {
   const d = await nodeDeps();
   if (!d || process.env["WEFT_WASM_CACHE"] === "0" || opts.emitText) return undefined;
-  const dir = cacheDir ?? defaultWasmCacheDir(d);
-  const sha = (x: string | Uint8Array): string => d.crypto.createHash("sha256").update(x).digest("hex");
+  const dir = cacheDir ?? d.path.join(d.cache.defaultCacheDir(), "wasm");
+  const { sha256: sha, writeAtomic } = d.cache;
   let key: string;
   try {
     // Relaxed SIMD is a process-wide choice (wasm_features.ts) that changes the binary.
@@ -97,11 +92,6 @@ export async function openWasmCache(mod: IRModule, opts: WasmCodegenOptions, cac
     return undefined; // no key (e.g. a node the printer cannot write): build without the cache
   }
   const bin = d.path.join(dir, `${key}.wasm`), kf = d.path.join(dir, `${key}.json`);
-  const writeAtomic = (p: string, data: string | Uint8Array): void => {
-    const tmp = `${p}.tmp-${process.pid}-${d.crypto.randomBytes(4).toString("hex")}`;
-    d.fs.writeFileSync(tmp, data);
-    d.fs.renameSync(tmp, p);
-  };
   return {
     get() {
       try {

@@ -56,12 +56,17 @@ export class PassError extends Error {
 export interface PipelineOptions {
   /** Directory for per-pass TVMScript dumps; defaults to the WEFT_DUMP_IR environment variable. */
   dumpDir?: string;
+  /** Prefix of the dump files (pipelines sharing a folder keep their numbering apart). */
+  filePrefix?: string;
 }
 
 /** Applies the passes in order; dumps the module after each one when asked to. */
 export function runPipeline(mod: IRModule, passes: readonly Pass[], opts: PipelineOptions = {}): IRModule {
   const dumpDir = opts.dumpDir ?? envDumpDir();
-  const dump = dumpDir ? makeDumper(dumpDir) : undefined;
+  const prefix = opts.filePrefix ?? "";
+  const dump = dumpDir
+    ? (i: number, name: string, m: IRModule) => writeDump(dumpDir, `${prefix}${String(i).padStart(2, "0")}_${name}.py`, printModule(m))
+    : undefined;
   dump?.(0, "input", mod);
   let cur = mod;
   passes.forEach((pass, i) => {
@@ -71,7 +76,7 @@ export function runPipeline(mod: IRModule, passes: readonly Pass[], opts: Pipeli
   return cur;
 }
 
-function envDumpDir(): string | undefined {
+export function envDumpDir(): string | undefined {
   const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
   return g.process?.env?.["WEFT_DUMP_IR"] || undefined;
 }
@@ -95,17 +100,12 @@ export function printModule(mod: IRModule): string {
   return printScript(mod);
 }
 
-type Dumper = (index: number, passName: string, mod: IRModule) => void;
-
-/** Node-only: the dump is a debugging aid, so browsers simply skip it. */
-function makeDumper(dir: string): Dumper | undefined {
+/** Writes one dump file into `dir` (Node only: the dump is a debugging aid, browsers skip it). */
+export function writeDump(dir: string, file: string, text: string): void {
   const g = globalThis as { process?: { getBuiltinModule?: (m: string) => unknown } };
   const fs = g.process?.getBuiltinModule?.("node:fs") as typeof import("node:fs") | undefined;
   const path = g.process?.getBuiltinModule?.("node:path") as typeof import("node:path") | undefined;
-  if (!fs || !path) return undefined;
+  if (!fs || !path) return;
   fs.mkdirSync(dir, { recursive: true });
-  return (index, passName, mod) => {
-    const file = path.join(dir, `${String(index).padStart(2, "0")}_${passName}.py`);
-    fs.writeFileSync(file, printModule(mod));
-  };
+  fs.writeFileSync(path.join(dir, file), text);
 }
