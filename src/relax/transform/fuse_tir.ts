@@ -31,7 +31,7 @@ import { ShapeStructInfo, TensorStructInfo, TupleStructInfo, type StructInfo } f
 import { reachableFunctions } from "./dead_code_elimination.js";
 import { ExprMutator } from "./mutator.js";
 import { modulePass, wrapError, type Pass } from "./pass.js";
-import { BufferVarRewriter, undefinedVars } from "./tir_util.js";
+import { BufferVarRewriter, undefinedVars } from "../../tir/func_vars.js";
 
 function tensorInfo(s: StructInfo | undefined, what: string): TensorStructInfo {
   if (!(s instanceof TensorStructInfo) || !s.dims || s.isUnknownDtype) throw new Error(`FuseTIR: ${what} needs a tensor with known shape and dtype`);

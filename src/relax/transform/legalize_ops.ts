@@ -32,7 +32,7 @@ import { StructInfo, TensorStructInfo, TupleStructInfo } from "../struct_info.js
 import { LEGALIZE_RULES } from "./legalize_rules.js";
 import { ExprMutator } from "./mutator.js";
 import { modulePass, type Pass } from "./pass.js";
-import { substitutePrimFunc, undefinedVars } from "./tir_util.js";
+import { substitutePrimFunc, undefinedVars } from "../../tir/func_vars.js";
 
 /** An argument of `te`: an expression (tensor, or tuple of tensors), optionally with the placeholder's name. */
 export type TEInput = Expr | readonly [Expr, string];

@@ -27,6 +27,7 @@
  */
 import type { Buffer } from "../../ir/buffer.js";
 import { IRModule } from "../../ir/module.js";
+import { shapeVarsAsSizeVars } from "../../tir/func_vars.js";
 import { PrimFunc } from "../../tir/function.js";
 import { childBlocks } from "../analysis.js";
 import { ScheduleError } from "../error.js";
@@ -109,8 +110,9 @@ export function defaultScheduleWithReport(func: PrimFunc, target: TargetLike | s
   const useUkernel = (opts.ukernel ?? true) && (kind === "c" || kind === "wasm");
   // Register-tiled conv with packed weights where vectors are registers (c, wasm).
   const packedConv = kind === "c" || kind === "wasm";
-  const d = new Driver(new Schedule(func), opts.strict ?? false);
-  const outputs = new Set<Buffer>(func.bufferMap.values());
+  const sized = shapeVarsAsSizeVars(func);
+  const d = new Driver(new Schedule(sized), opts.strict ?? false);
+  const outputs = new Set<Buffer>(sized.bufferMap.values());
   const writesOutput = (name: string) => d.sch.get(d.sch.getBlock(name)).writes.some((w) => outputs.has(w.buffer));
   const uniqueNames = (() => {
     const names = d.rootBlockNames();

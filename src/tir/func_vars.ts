@@ -1,13 +1,13 @@
 /**
- * Small analyses of PrimFuncs that the Relax passes share: the symbolic vars a function uses
- * without defining them, and which vars its parameter buffers define (a var standing alone as
- * a dimension is bound from the argument's shape at the call).
+ * The symbolic vars of a PrimFunc: which ones it uses without defining them, which ones its
+ * parameter buffers define (a var standing alone as a dimension is bound from the argument's
+ * shape at the call), and substituting them throughout (body and buffer shapes).
  */
-import { BufferRegion, type Buffer } from "../../ir/buffer.js";
-import { BufferLoad, Let, Var, type PrimExpr } from "../../ir/expr.js";
-import type { PrimFunc } from "../../tir/function.js";
-import { StmtExprMutator, StmtExprVisitor } from "../../tir/stmt_functor.js";
-import { BufferStore, MatchBufferRegion, type Block, type For, type LetStmt, type Stmt } from "../../tir/stmt.js";
+import { BufferRegion, type Buffer } from "../ir/buffer.js";
+import { BufferLoad, Let, SizeVar, Var, type PrimExpr } from "../ir/expr.js";
+import type { PrimFunc } from "./function.js";
+import { StmtExprMutator, StmtExprVisitor } from "./stmt_functor.js";
+import { BufferStore, MatchBufferRegion, type Block, type For, type LetStmt, type Stmt } from "./stmt.js";
 
 /** Vars that stand alone as a dimension of one of `shapes` (they are bound from the arrays). */
 export function standaloneDims(shapes: Iterable<readonly PrimExpr[]>): Set<Var> {
@@ -153,4 +153,17 @@ export function substitutePrimFunc(func: PrimFunc, vmap: Map<Var, PrimExpr>): Pr
   const bufferMap = new Map<Var, Buffer>();
   for (const [p, b] of func.bufferMap) bufferMap.set(p, r.buffer(b));
   return func.with({ params, bufferMap, body: r.visitStmt(func.body) });
+}
+
+/**
+ * `func` with every plain Var that stands alone as a dimension of a parameter buffer made a
+ * SizeVar: a dimension is never negative, and saying so lets the analyzer prove facts such as
+ * `n <= ceildiv(n, 48) * 48` that schedules of symbolic loops rely on.
+ */
+export function shapeVarsAsSizeVars(func: PrimFunc): PrimFunc {
+  const vmap = new Map<Var, PrimExpr>();
+  for (const v of standaloneDims([...func.bufferMap.values()].map((b) => b.shape))) {
+    if (v.kind === "Var" && v.dtype.isInt()) vmap.set(v, new SizeVar(v.name, v.dtype));
+  }
+  return substitutePrimFunc(func, vmap);
 }
