@@ -5,7 +5,7 @@
  * Analyzer. Linear forms are cached per node.
  */
 import type { DataType } from "../ir/dtype.js";
-import { IntImm, PrimExpr, Var, type Add, type Mul, type Sub } from "../ir/expr.js";
+import { IntImm, PrimExpr, Var, type Add, type Max, type Min, type Mul, type Sub } from "../ir/expr.js";
 import * as ops from "../ir/expr_ops.js";
 import { structuralEqual, structuralHash } from "../ir/structural.js";
 import type { Analyzer } from "./analyzer.js";
@@ -116,7 +116,26 @@ export function knownLE(a: PrimExpr, b: PrimExpr, analyzer?: Analyzer): boolean 
   // (`floordiv(n + 47, 48) * 48`): compare with the lower bound `n + 47 - 47` instead.
   const lb = roundedDownLowerBound(b, analyzer);
   if (lb !== undefined && knownLE(a, lb, analyzer)) return true;
+  // a <= max(x, y) when a <= x or a <= y; min(x, y) <= b when x <= b or y <= b.
+  if (b.kind === "Max" && (knownLE(a, (b as Max).a, analyzer) || knownLE(a, (b as Max).b, analyzer))) return true;
+  if (a.kind === "Min" && (knownLE((a as Min).a, b, analyzer) || knownLE((a as Min).b, b, analyzer))) return true;
   return analyzer !== undefined && analyzer.canProve(ops.le(a, b));
+}
+
+/**
+ * `e` with every min / max whose order the linear facts decide replaced by the smaller / larger
+ * operand (bottom up). Region bounds of symbolic tiles come as `min(max(ceildiv(n, 64) * 64 - 1,
+ * 0), n - 1)`, which the analyzer alone leaves as is.
+ */
+export function resolveMinMax(e: PrimExpr, analyzer?: Analyzer): PrimExpr {
+  if (e.kind !== "Min" && e.kind !== "Max" && e.kind !== "Add" && e.kind !== "Sub") return e;
+  const x = e as Min;
+  const a = resolveMinMax(x.a, analyzer), b = resolveMinMax(x.b, analyzer);
+  if (e.kind === "Add") return a === x.a && b === x.b ? e : ops.add(a, b);
+  if (e.kind === "Sub") return a === x.a && b === x.b ? e : ops.sub(a, b);
+  const [lo, hi] = knownLE(a, b, analyzer) ? [a, b] : knownLE(b, a, analyzer) ? [b, a] : [undefined, undefined];
+  if (lo === undefined) return a === x.a && b === x.b ? e : e.kind === "Min" ? ops.min(a, b) : ops.max(a, b);
+  return e.kind === "Min" ? lo : hi!;
 }
 
 /**
@@ -126,6 +145,11 @@ export function knownLE(a: PrimExpr, b: PrimExpr, analyzer?: Analyzer): boolean 
  * does not make it smaller. Undefined for any other form.
  */
 function roundedDownLowerBound(b: PrimExpr, analyzer?: Analyzer): PrimExpr | undefined {
+  // (rounded) + c and (rounded) - c: shift the bound of the rounded term.
+  if ((b.kind === "Add" || b.kind === "Sub") && (b as Add).b instanceof IntImm) {
+    const lb = roundedDownLowerBound((b as Add).a, analyzer);
+    return lb === undefined ? undefined : b.kind === "Add" ? ops.add(lb, (b as Add).b) : ops.sub(lb, (b as Sub).b);
+  }
   let k = 1;
   let rest: PrimExpr | undefined;
   const visit = (e: PrimExpr): boolean => {

@@ -14,6 +14,7 @@ import { build, loadExecutable } from "../relax/pipeline.js";
 import { NDArray, isNDArray } from "../runtime/ndarray.js";
 import { fromNpy, toNpy } from "../runtime/npy.js";
 import type { VMParamInfo } from "../runtime/vm/bytecode.js";
+import type { ProfileEntry } from "../runtime/vm/vm.js";
 import { Rng } from "../tir/interp/index.js";
 import { CliError } from "./errors.js";
 import { summarize, type ArraySummary } from "./summary.js";
@@ -105,6 +106,8 @@ export interface RunOptions {
   seed?: number;
   saveOutputs?: string;
   func?: string;
+  /** Time every kernel and builtin on a second (warm) run; the table goes to `onProfile`. */
+  onProfile?: (table: string) => void;
 }
 
 /** Loads an executable, runs a function on the given inputs; the summary of every output. */
@@ -120,7 +123,13 @@ export async function runModel(file: string, opts: RunOptions): Promise<Record<s
   const f = exec.functions.find((x) => x.name === fname && x.kind === "vm");
   if (!f) throw new CliError(`weft run: ${file} has no function "${fname}" (functions: ${vm.functionNames().join(", ")})`);
   const args = makeInputs(fname, f.params ?? [], f.paramInfo, opts.input ?? [], opts.seed ?? 0);
-  const result = vm.invoke(fname, ...args);
+  let result = vm.invoke(fname, ...args);
+  if (opts.onProfile) {
+    vm.setProfiling(true);
+    result = vm.invoke(fname, ...args);
+    opts.onProfile(profileTable(vm.profile()));
+    vm.setProfiling(false);
+  }
   const outputs: [string, NDArray][] = [];
   const collect = (v: unknown, name: string): void => {
     if (isNDArray(v)) outputs.push([name, v]);
@@ -132,6 +141,17 @@ export async function runModel(file: string, opts: RunOptions): Promise<Record<s
     for (const [name, a] of outputs) writeFileSync(join(opts.saveOutputs, `${name}.npy`), toNpy(a));
   }
   return Object.fromEntries(outputs.map(([n, a]) => [n, summarize(a)]));
+}
+
+/** The profile as a Markdown table: kernels and builtins by time, VM functions (inclusive) last. */
+export function profileTable(entries: readonly ProfileEntry[]): string {
+  const own = entries.filter((e) => e.kind !== "vm");
+  const total = own.reduce((a, e) => a + e.totalMs, 0);
+  const rows = [...own, ...entries.filter((e) => e.kind === "vm")].map((e) => {
+    const share = e.kind === "vm" ? "(incl.)" : `${((100 * e.totalMs) / (total || 1)).toFixed(1)}%`;
+    return `| ${e.name} | ${e.kind} | ${e.calls} | ${e.totalMs.toFixed(3)} | ${share} |`;
+  });
+  return ["| function | kind | calls | ms | share |", "|---|---|---:|---:|---:|", ...rows].join("\n") + "\n";
 }
 
 export function addModelCommands(program: Command): void {
@@ -156,9 +176,13 @@ export function addModelCommands(program: Command): void {
     .option("--seed <n>", "random seed", (v) => Number.parseInt(v, 10), 0)
     .option("--func <name>", "the function to run", "main")
     .option("--save-outputs <dir>", "write every output as DIR/<name>.npy")
-    .addHelpText("after", "\nExamples:\n  $ weft run mlp.weft --input x=random:4x8\n  $ weft run bert.weft --input input_ids=random:1x128:30522 --save-outputs out/")
-    .action(async (file: string, o: { input: string[]; seed: number; func: string; saveOutputs?: string }) => {
-      const res = await runModel(file, { input: o.input, seed: o.seed, func: o.func, ...(o.saveOutputs ? { saveOutputs: o.saveOutputs } : {}) });
+    .option("--profile", "run twice and print the time of every kernel and builtin in the second run (to stderr)")
+    .addHelpText("after", "\nExamples:\n  $ weft run mlp.weft --input x=random:4x8\n  $ weft run bert.weft --input input_ids=random:1x128:30522 --save-outputs out/\n  $ weft run mlp.weft --input x=random:64x64 --profile")
+    .action(async (file: string, o: { input: string[]; seed: number; func: string; saveOutputs?: string; profile?: boolean }) => {
+      const res = await runModel(file, {
+        input: o.input, seed: o.seed, func: o.func, ...(o.saveOutputs ? { saveOutputs: o.saveOutputs } : {}),
+        ...(o.profile ? { onProfile: (t: string) => process.stderr.write(t) } : {}),
+      });
       process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
     });
 }

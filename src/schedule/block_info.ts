@@ -92,9 +92,10 @@ function readsCovered(state: ScheduleState, sref: StmtSRef, analyzer: Analyzer):
         // cannot simplify `min(ceildiv(n, 48) * 48, n)`.
         const hi = (x: Range) => {
           const end = E.add(x.min, x.extent);
-          return knownLE(size, end, analyzer) ? size : E.min(end, size);
+          if (knownLE(size, end, analyzer)) return size;
+          return knownLE(end, size, analyzer) ? end : E.min(end, size);
         };
-        return analyzer.canProve(E.le(lo(wr), lo(rr))) && analyzer.canProve(E.le(hi(rr), hi(wr)));
+        return analyzer.canProve(E.le(lo(wr), lo(rr))) && knownLE(hi(rr), hi(wr), analyzer);
       }),
     );
     if (!covered) return false;

@@ -539,11 +539,16 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
   const cases: [string, () => Tensor[], string[]][] = [
     ["dense (n, 64) x (96, 64)^T + bias", () => { const x = ps([n, 64], "x"), w = ps([96, 64], "w"), b = ps([96], "b"); return [x, w, b, topi.dense(x, w, b)]; },
       ["T_matmul_NT:matmul", "T_add:matmul-epilogue"]],
-    ["dense in Relax's int64 form (n, 64) x (80, 64)^T: B packed", () => {
+    ["dense in Relax's int64 form (n, 64) x (80, 64)^T: rows padded to whole tiles, micro-kernel", () => {
       const L = (v: number) => new IntImm(int64, v);
       const x = placeholder([n, L(64)], "float32", "x"), w = placeholder([L(80), L(64)], "float32", "w");
       return [x, w, topi.dense(x, w)];
-    }, ["T_matmul_NT:matmul"]],
+    }, ["T_matmul_NT:matmul-ukernel"]],
+    ["dense + bias + relu in Relax's int64 form (n, 64) x (96, 64)^T: padded rows, epilogue reads the padded result", () => {
+      const L = (v: number) => new IntImm(int64, v);
+      const x = placeholder([n, L(64)], "float32", "x"), w = placeholder([L(96), L(64)], "float32", "w"), b = placeholder([L(96)], "float32", "b");
+      return [x, w, b, topi.relu(topi.dense(x, w, b))];
+    }, ["T_matmul_NT:matmul-ukernel", "T_relu:matmul-epilogue"]],
     ["matmul (n, 48) x (48, 40)", () => { const A = ps([n, 48], "A"), B = ps([48, 40], "B"); return [A, B, topi.matmul(A, B)]; }, ["T_matmul_NN:matmul"]],
     ["batch_matmul with a symbolic sequence (2, n, 32) x (2, 24, 32)^T", () => { const x = ps([2, n, 32], "x"), y = ps([2, 24, 32], "y"); return [x, y, topi.batchMatmul(x, y)]; },
       ["T_batch_matmul_NT:matmul"]],
@@ -558,7 +563,8 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
     for (const target of ["js", "c", "wasm"] as const) {
       it.skipIf(target === "c" && !hasCompiler)(`${name} on ${target}: ${rules.join(", ")}; parallel; same results at n = ${NS.join(", ")}`, async () => {
         const s = schedule(make(), target);
-        for (const r of rules) expect(rulesOf(s)).toContain(r);
+        // The micro-kernel is a c / wasm rule; js takes the generic matmul rule.
+        for (const r of rules) expect(rulesOf(s)).toContain(target === "js" ? r.replace(":matmul-ukernel", ":matmul") : r);
         const kinds = forKinds(s.scheduled);
         expect(kinds.has("parallel")).toBe(true);
         expect(kinds.has("vectorized")).toBe(true);
@@ -575,8 +581,12 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
     const L = (v: number) => new IntImm(int64, v);
     const x = placeholder([n, L(64)], "float32", "x"), w = placeholder([L(128), L(64)], "float32", "w");
     const s = schedule([x, w, topi.dense(x, w)], "c");
-    expect(rulesOf(s)).toEqual(["T_matmul_NT:matmul"]);
-    expect(printScript(s.scheduled)).toMatch(/w_global = T\.alloc_buffer\(\(T\.int64\(4\), T\.int64\(64\), T\.int64\(32\)\)\)/);
+    expect(rulesOf(s)).toEqual(["T_matmul_NT:matmul-ukernel"]);
+    const text = printScript(s.scheduled);
+    expect(text).toMatch(/w_global = T\.alloc_buffer\(\(T\.int64\(4\), T\.int64\(64\), T\.int64\(32\)\)\)/);
+    // The rows are computed padded to whole 64-row tiles; the copy-out keeps the first n.
+    expect(text).toMatch(/x_pad = T\.alloc_buffer\(\(\(n \+ T\.int64\(63\)\) \/\/ T\.int64\(64\) \* T\.int64\(64\), T\.int64\(64\)\)\)/);
+    expect(text).toMatch(/T\.call_extern\("int32", "weft_ukernel_fma_f32_/);
   });
 
   it("the symbolic matmul rows are split by a constant tile with a predicate, the parallel loop covers ceildiv(n, tile) tiles", () => {

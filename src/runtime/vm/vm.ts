@@ -15,8 +15,19 @@ import { ShapeTuple, VMTuple } from "./values.js";
 
 type Callable = (args: unknown[]) => unknown;
 
+/** Time spent in one function of the table while profiling (`VirtualMachine.setProfiling`). */
+export interface ProfileEntry {
+  readonly name: string;
+  readonly kind: VMFunctionInfo["kind"];
+  calls: number;
+  /** Milliseconds, including callees for VM functions. */
+  totalMs: number;
+}
+
 export class VirtualMachine {
-  private readonly table: Callable[];
+  private table: Callable[];
+  private readonly plain: Callable[];
+  private readonly timings = new Map<number, ProfileEntry>();
   private readonly constants: readonly unknown[];
   private readonly modules: readonly Module[];
 
@@ -26,7 +37,38 @@ export class VirtualMachine {
   ) {
     this.modules = Array.isArray(modules) ? (modules as readonly Module[]) : [modules as Module];
     this.constants = exec.constants;
-    this.table = exec.functions.map((f, i) => this.resolve(f, i));
+    this.plain = exec.functions.map((f, i) => this.resolve(f, i));
+    this.table = this.plain;
+  }
+
+  /**
+   * Turns per-function timing on or off (on clears earlier timings). Kernels run synchronously,
+   * so the wall time around a call is the kernel's time.
+   */
+  setProfiling(on: boolean): void {
+    this.timings.clear();
+    if (!on) {
+      this.table = this.plain;
+      return;
+    }
+    this.table = this.plain.map((fn, i) => {
+      const f = this.exec.functions[i]!;
+      const entry: ProfileEntry = { name: f.name, kind: f.kind, calls: 0, totalMs: 0 };
+      return (args: unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return fn(args);
+        } finally {
+          entry.totalMs += performance.now() - t0;
+          if (entry.calls++ === 0) this.timings.set(i, entry);
+        }
+      };
+    });
+  }
+
+  /** What profiling recorded since `setProfiling(true)`, the most expensive first. */
+  profile(): ProfileEntry[] {
+    return [...this.timings.values()].sort((a, b) => b.totalMs - a.totalMs).map((e) => ({ ...e }));
   }
 
   private resolve(f: VMFunctionInfo, index: number): Callable {

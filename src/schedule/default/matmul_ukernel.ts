@@ -15,7 +15,8 @@
  *   the elementwise epilogue (bias, relu) computed per tile after the reduction;
  * - the (MR, NR, KC) tile tensorized with the extern micro-kernel.
  *
- * Only when the shapes divide (I % MR, J % NR); other shapes, other dtypes and operands that
+ * Only when the shapes divide (I % MR, J % NR), or the rows are symbolic: then the rows are padded
+ * to whole tiles (A copied into a zero-padded buffer, C computed into a padded one). Other shapes, other dtypes and operands that
  * are not A[.., i, k] and B[.., k, j] / B[.., j, k] make the rule skip (the generic matmul
  * rule takes them).
  */
@@ -26,6 +27,7 @@ import type { Schedule } from "../schedule.js";
 import type { BlockRV, LoopRV } from "../rv.js";
 import { multiplyAddOperands } from "./block_kind.js";
 import type { RuleConfig } from "./rules.js";
+import { ruleElementwise } from "./rules.js";
 import { constExtent, extentOf, iterVarOfLoop, largestDivisorAtMost, loopRoles, skipUnless, workOf } from "./util.js";
 
 /** Rows of the register tile, most preferred first (MR x NR / lanes accumulators, at most 24). */
@@ -87,7 +89,7 @@ export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, 
   const s = roles.indexOf("R");
   skipUnless(s >= 2 && s === loops.length - 1 && roles.slice(0, s).every((r) => r === "S"), "loops are not (spatial..., k)");
   const batch = loops.slice(0, s - 2);
-  const [i, j, k] = [loops[s - 2]!, loops[s - 1]!, loops[s]!];
+  let [i, j, k] = [loops[s - 2]!, loops[s - 1]!, loops[s]!];
   const [vi, vj, vk] = [i, j, k].map((l) => iterVarOfLoop(sch, b, l)) as (Var | undefined)[];
   skipUnless(vi !== undefined && vj !== undefined && vk !== undefined, "loops are not bound to iter vars");
   // The form the micro-kernel computes: C[.., i, j] += A[.., i, k] * B[.., k, j] (or B[.., j, k]), fp32.
@@ -109,12 +111,19 @@ export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, 
   const bRead = blk.reads.findIndex((r) => r.buffer === rhs.buffer);
   skipUnless(bRead >= 0, "B is not among the block's reads");
 
-  const I = constExtent(sch, i), J = constExtent(sch, j), K = constExtent(sch, k);
+  const J = constExtent(sch, j), K = constExtent(sch, k);
+  // Symbolic rows (a dynamic batch or sequence length): computed padded to whole TILE_I-row tiles.
+  const symbolicRows = extentOf(sch, i) === undefined;
+  const I = symbolicRows ? TILE_I : constExtent(sch, i);
   const tiling = ukernelTiling(I, J, K, cfg.lanes, kind);
   skipUnless(tiling !== undefined, `no micro-kernel tile divides ${I}x${J}`);
   const { mr, nr, kc } = tiling;
   const i1 = largestDivisorAtMost(I / mr, Math.max(1, Math.floor(TILE_I / mr)));
   const j1 = largestDivisorAtMost(J / nr, Math.max(1, Math.floor(TILE_J / nr)));
+  if (symbolicRows) {
+    epilogue = padRows(sch, b, vi, I, cfg, epilogue);
+    [i, j, k] = sch.getLoops(b).slice(s - 2);
+  }
 
   const [i0, i1l, i2] = sch.split(i, [undefined, i1, mr]);
   const [j0, j1l, j2] = sch.split(j, [undefined, j1, nr]);
@@ -141,15 +150,42 @@ export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, 
       used = undefined;
     }
   }
-  const fused = sch.fuse(...batch, i0!, j0!);
+  // Unit batch loops stay out of the fusion: with symbolic rows they would leave a modulo by the
+  // symbolic extent in every index.
+  const fused = sch.fuse(...batch.filter((l) => extentOf(sch, l) !== 1), i0!, j0!);
   // A symbolic batch gives a symbolic fused extent: parallel as well (it is rarely 1).
   const fe = extentOf(sch, fused);
   if (fe === undefined || fe >= 2) sch.parallel(fused);
   const init = sch.decomposeReduction(b, k0!);
   vectorizeLast(sch, init, cfg.lanes);
-  const [, intrin] = ensureFmaF32(mr, nr, kc);
+  const [, intrin] = ensureFmaF32(mr, nr, kc, vi.dtype.bits === 64 ? "int64" : "int32");
   sch.tensorize(i2!, intrin);
   return used;
+}
+
+/**
+ * Pads the row iter `vi` of matmul `b` to a multiple of `rows` (pad_einsum): A is copied into a
+ * zero-padded buffer (vectorized, parallel) and C computed into a padded one whose copy-out is
+ * inlined into the epilogue when there is one (else scheduled as an elementwise block). Returns
+ * the block that now serves as the epilogue.
+ */
+function padRows(sch: Schedule, b: BlockRV, vi: Var, rows: number, cfg: RuleConfig, epilogue?: string): string | undefined {
+  const padding = sch.get(b).iterVars.map((iv) => (iv.variable === vi ? rows : 1));
+  const before = new Set(sch.getProducers(b).map((p) => sch.get(p).nameHint));
+  sch.padEinsum(b, padding);
+  for (const p of sch.getProducers(b)) {
+    const name = sch.get(p).nameHint;
+    if (!before.has(name)) ruleElementwise(sch, name, cfg);
+  }
+  const out = sch.getConsumers(b);
+  skipUnless(out.length === 1, "padded matmul has no single copy-out block");
+  const copy = sch.get(out[0]!).nameHint;
+  if (epilogue) {
+    sch.computeInline(out[0]!);
+    return epilogue;
+  }
+  ruleElementwise(sch, copy, cfg);
+  return undefined;
 }
 
 /**

@@ -23,17 +23,26 @@
 import { parsePrimFunc } from "../../tir/script/index.js";
 import { TensorIntrin } from "../tensor_intrin.js";
 
-function fmaDesc(M: number, N: number, K: number): string {
+/** Index type of a loop nest the intrinsic matches: Relax's functions index with int64. */
+export type IndexType = "int32" | "int64";
+
+/** An integer constant of the index type, as TVMScript writes it. */
+function ix(v: number, t: IndexType): string {
+  return t === "int32" ? String(v) : `T.int64(${v})`;
+}
+
+function fmaDesc(M: number, N: number, K: number, t: IndexType): string {
+  const [m, n, k] = [ix(M, t), ix(N, t), ix(K, t)];
   return `
 @T.prim_func
 def desc(a: T.handle, b: T.handle, c: T.handle):
-    A = T.match_buffer(a, (${M}, ${K}), "float32", offset_factor=1)
-    B = T.match_buffer(b, (${K}, ${N}), "float32", offset_factor=1)
-    C = T.match_buffer(c, (${M}, ${N}), "float32", offset_factor=1)
+    A = T.match_buffer(a, (${m}, ${k}), "float32", offset_factor=1)
+    B = T.match_buffer(b, (${k}, ${n}), "float32", offset_factor=1)
+    C = T.match_buffer(c, (${m}, ${n}), "float32", offset_factor=1)
     with T.block("root"):
-        T.reads(C[0:${M}, 0:${N}], A[0:${M}, 0:${K}], B[0:${K}, 0:${N}])
-        T.writes(C[0:${M}, 0:${N}])
-        for i, j, k in T.grid(${M}, ${N}, ${K}):
+        T.reads(C[0:${m}, 0:${n}], A[0:${m}, 0:${k}], B[0:${k}, 0:${n}])
+        T.writes(C[0:${m}, 0:${n}])
+        for i, j, k in T.grid(${m}, ${n}, ${k}):
             with T.block("update"):
                 vi, vj, vk = T.axis.remap("SSR", [i, j, k])
                 C[vi, vj] = C[vi, vj] + A[vi, vk] * B[vk, vj]
@@ -41,70 +50,74 @@ def desc(a: T.handle, b: T.handle, c: T.handle):
 }
 
 /** Header of an implementation: row-major tiles with symbolic row strides and offsets. */
-function fmaImplHead(M: number, N: number, K: number): string {
+function fmaImplHead(M: number, N: number, K: number, t: IndexType): string {
+  const [m, n, k, one] = [ix(M, t), ix(N, t), ix(K, t), ix(1, t)];
   return `
 @T.prim_func
 def impl(a: T.handle, b: T.handle, c: T.handle):
-    lda = T.int32()
-    ldb = T.int32()
-    ldc = T.int32()
-    A = T.match_buffer(a, (${M}, ${K}), "float32", strides=[lda, 1], offset_factor=1)
-    B = T.match_buffer(b, (${K}, ${N}), "float32", strides=[ldb, 1], offset_factor=1)
-    C = T.match_buffer(c, (${M}, ${N}), "float32", strides=[ldc, 1], offset_factor=1)
+    lda = T.${t}()
+    ldb = T.${t}()
+    ldc = T.${t}()
+    A = T.match_buffer(a, (${m}, ${k}), "float32", strides=[lda, ${one}], offset_factor=1)
+    B = T.match_buffer(b, (${k}, ${n}), "float32", strides=[ldb, ${one}], offset_factor=1)
+    C = T.match_buffer(c, (${m}, ${n}), "float32", strides=[ldc, ${one}], offset_factor=1)
     with T.block("root"):
-        T.reads(C[0:${M}, 0:${N}], A[0:${M}, 0:${K}], B[0:${K}, 0:${N}])
-        T.writes(C[0:${M}, 0:${N}])`;
+        T.reads(C[0:${m}, 0:${n}], A[0:${m}, 0:${k}], B[0:${k}, 0:${n}])
+        T.writes(C[0:${m}, 0:${n}])`;
 }
 
 /** Outer-product order: for each k, a rank-1 update of the whole C tile, N lanes at a time. */
-function fmaImplTIR(M: number, N: number, K: number): string {
-  return `${fmaImplHead(M, N, K)}
-        for k, i in T.grid(${K}, ${M}):
-            for j in T.vectorized(${N}):
+function fmaImplTIR(M: number, N: number, K: number, t: IndexType): string {
+  return `${fmaImplHead(M, N, K, t)}
+        for k, i in T.grid(${ix(K, t)}, ${ix(M, t)}):
+            for j in T.vectorized(${ix(N, t)}):
                 C[i, j] = C[i, j] + A[i, k] * B[k, j]
 `;
 }
 
-function fmaImplExtern(M: number, N: number, K: number): string {
-  return `${fmaImplHead(M, N, K)}
-        T.evaluate(T.call_extern("int32", "weft_ukernel_fma_f32_${M}x${N}", C.data, C.elem_offset, ldc, A.data, A.elem_offset, lda, B.data, B.elem_offset, ldb, ${K}))
+function fmaImplExtern(M: number, N: number, K: number, t: IndexType): string {
+  return `${fmaImplHead(M, N, K, t)}
+        T.evaluate(T.call_extern("int32", "weft_ukernel_fma_f32_${M}x${N}", C.data, C.elem_offset, ldc, A.data, A.elem_offset, lda, B.data, B.elem_offset, ldb, ${ix(K, t)}))
 `;
 }
 
 /**
  * Registers the fp32 FMA micro-kernel for an M x N tile over K (both flavours). The default
- * K = 4 registers `weft_fma_f32_<M>x<N>`; another K registers `weft_fma_f32_<M>x<N>_k<K>`.
- * Returns the names of the TIR and extern flavours.
+ * K = 4 registers `weft_fma_f32_<M>x<N>`; another K registers `weft_fma_f32_<M>x<N>_k<K>`; int64
+ * loops and indices (`index: "int64"`) add the suffix `_i64`. Returns the names of the TIR and
+ * extern flavours.
  */
-export function registerFmaF32(M: number, N: number, K = 4, opts: { override?: boolean } = {}): [string, string] {
-  const [name] = fmaF32Names(M, N, K);
-  const desc = once(() => parsePrimFunc(fmaDesc(M, N, K)));
-  TensorIntrin.registerLazy(name, () => ({ desc: desc(), impl: parsePrimFunc(fmaImplTIR(M, N, K)) }), opts);
-  TensorIntrin.registerLazy(`${name}_extern`, () => ({ desc: desc(), impl: parsePrimFunc(fmaImplExtern(M, N, K)) }), opts);
+export function registerFmaF32(M: number, N: number, K = 4, opts: { override?: boolean; index?: IndexType } = {}): [string, string] {
+  const t = opts.index ?? "int32";
+  const [name] = fmaF32Names(M, N, K, t);
+  const desc = once(() => parsePrimFunc(fmaDesc(M, N, K, t)));
+  const reg = { override: opts.override ?? false };
+  TensorIntrin.registerLazy(name, () => ({ desc: desc(), impl: parsePrimFunc(fmaImplTIR(M, N, K, t)) }), reg);
+  TensorIntrin.registerLazy(`${name}_extern`, () => ({ desc: desc(), impl: parsePrimFunc(fmaImplExtern(M, N, K, t)) }), reg);
   return [name, `${name}_extern`];
 }
 
 /** The names (TIR and extern flavour) of the fp32 FMA intrinsic for an M x N tile over K. */
-export function fmaF32Names(M: number, N: number, K = 4): [string, string] {
+export function fmaF32Names(M: number, N: number, K = 4, index: IndexType = "int32"): [string, string] {
   for (const [what, v] of [["M", M], ["N", N], ["K", K]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`registerFmaF32: ${what} must be a positive integer, got ${v}`);
   }
-  const name = K === 4 ? `weft_fma_f32_${M}x${N}` : `weft_fma_f32_${M}x${N}_k${K}`;
+  const name = `weft_fma_f32_${M}x${N}${K === 4 ? "" : `_k${K}`}${index === "int64" ? "_i64" : ""}`;
   return [name, `${name}_extern`];
 }
 
-// Any fp32 FMA shape can be asked for by name (`weft_fma_f32_<M>x<N>[_k<K>][_extern]`).
+// Any fp32 FMA shape can be asked for by name (`weft_fma_f32_<M>x<N>[_k<K>][_i64][_extern]`).
 TensorIntrin.addResolver((name) => {
-  const m = /^weft_fma_f32_(\d+)x(\d+)(?:_k(\d+))?(?:_extern)?$/.exec(name);
-  if (m) ensureFmaF32(Number(m[1]), Number(m[2]), m[3] ? Number(m[3]) : 4);
+  const m = /^weft_fma_f32_(\d+)x(\d+)(?:_k(\d+))?(_i64)?(?:_extern)?$/.exec(name);
+  if (m) ensureFmaF32(Number(m[1]), Number(m[2]), m[3] ? Number(m[3]) : 4, m[4] ? "int64" : "int32");
 });
 
 /** registerFmaF32 unless that shape is registered already (schedules call it for every matmul they tile). */
-export function ensureFmaF32(M: number, N: number, K = 4): [string, string] {
-  const names = fmaF32Names(M, N, K);
+export function ensureFmaF32(M: number, N: number, K = 4, index: IndexType = "int32"): [string, string] {
+  const names = fmaF32Names(M, N, K, index);
   const known = new Set(TensorIntrin.names());
   if (known.has(names[0]) && known.has(names[1])) return names;
-  return registerFmaF32(M, N, K, { override: true });
+  return registerFmaF32(M, N, K, { override: true, index });
 }
 
 const DOT_DESC = `

@@ -15,6 +15,7 @@ import * as E from "../../ir/expr_ops.js";
 import { substitute } from "../../ir/expr_functor.js";
 import { Analyzer } from "../../arith/analyzer.js";
 import { IntSet, evalSetRange, toDomMap } from "../../arith/int_set.js";
+import { resolveMinMax } from "../../arith/linear_facts.js";
 import { Block, BlockRealize, For, SeqStmt, TRUE, type Stmt } from "../../tir/stmt.js";
 import { consumersOf, forEachChildStmt, loopDomains, producersOf } from "../analysis.js";
 import { registerInstructionKind } from "../instruction.js";
@@ -297,7 +298,7 @@ function makeLoopNest(block: Block, doms: readonly BlockVarDomain[], analyzer: A
       if (!analyzer.canProve(lower)) predicate = E.and(predicate, lower);
     }
     if (bound.hasUpperBound()) {
-      const upper = E.lt(value, E.add(bound.max, 1));
+      const upper = E.lt(value, E.add(resolveMinMax(bound.max, analyzer), 1));
       if (!analyzer.canProve(upper)) predicate = E.and(predicate, upper);
     }
   });

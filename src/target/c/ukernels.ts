@@ -20,11 +20,11 @@ function rowVector(N: number): number {
 function fmaKernel(M: number, N: number): string {
   const V = rowVector(N);
   const name = `weft_ukernel_fma_f32_${M}x${N}`;
-  const sig = `static inline int32_t ${name}(void* C_, int32_t c_off, int32_t ldc, void* A_, int32_t a_off, int32_t lda, void* B_, int32_t b_off, int32_t ldb, int32_t K)`;
+  const sig = `static inline int32_t ${name}(void* C_, int64_t c_off, int64_t ldc, void* A_, int64_t a_off, int64_t lda, void* B_, int64_t b_off, int64_t ldb, int64_t K)`;
   if (V === 1) {
     return `${sig} {
   float* restrict C = (float*)C_ + c_off; const float* restrict A = (const float*)A_ + a_off; const float* restrict B = (const float*)B_ + b_off;
-  for (int32_t k = 0; k < K; ++k)
+  for (int64_t k = 0; k < K; ++k)
     for (int32_t i = 0; i < ${M}; ++i)
       for (int32_t j = 0; j < ${N}; ++j) C[i * ldc + j] += A[i * lda + k] * B[k * ldb + j];
   return 0;
@@ -38,7 +38,7 @@ function fmaKernel(M: number, N: number): string {
   ${T} acc[${M}][${J}];
   for (int i = 0; i < ${M}; ++i)
     for (int j = 0; j < ${J}; ++j) memcpy(&acc[i][j], C + i * ldc + j * ${V}, sizeof(${T}));
-  for (int32_t k = 0; k < K; ++k) {
+  for (int64_t k = 0; k < K; ++k) {
     ${T} b[${J}];
     for (int j = 0; j < ${J}; ++j) memcpy(&b[j], B + k * ldb + j * ${V}, sizeof(${T}));
     for (int i = 0; i < ${M}; ++i) {
