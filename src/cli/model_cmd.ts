@@ -106,7 +106,7 @@ export interface RunOptions {
   seed?: number;
   saveOutputs?: string;
   func?: string;
-  /** Time every kernel and builtin on a second (warm) run; the table goes to `onProfile`. */
+  /** Time every kernel and builtin over 5 runs after a warm-up (mean per run); the table goes to `onProfile`. */
   onProfile?: (table: string) => void;
 }
 
@@ -125,9 +125,10 @@ export async function runModel(file: string, opts: RunOptions): Promise<Record<s
   const args = makeInputs(fname, f.params ?? [], f.paramInfo, opts.input ?? [], opts.seed ?? 0);
   let result = vm.invoke(fname, ...args);
   if (opts.onProfile) {
+    const runs = 5;
     vm.setProfiling(true);
-    result = vm.invoke(fname, ...args);
-    opts.onProfile(profileTable(vm.profile()));
+    for (let r = 0; r < runs; r++) result = vm.invoke(fname, ...args);
+    opts.onProfile(profileTable(vm.profile().map((e) => ({ ...e, calls: e.calls / runs, totalMs: e.totalMs / runs }))));
     vm.setProfiling(false);
   }
   const outputs: [string, NDArray][] = [];
@@ -176,7 +177,7 @@ export function addModelCommands(program: Command): void {
     .option("--seed <n>", "random seed", (v) => Number.parseInt(v, 10), 0)
     .option("--func <name>", "the function to run", "main")
     .option("--save-outputs <dir>", "write every output as DIR/<name>.npy")
-    .option("--profile", "run twice and print the time of every kernel and builtin in the second run (to stderr)")
+    .option("--profile", "after a warm-up run, time every kernel and builtin over 5 runs; print the mean per run (to stderr)")
     .addHelpText("after", "\nExamples:\n  $ weft run mlp.weft --input x=random:4x8\n  $ weft run bert.weft --input input_ids=random:1x128:30522 --save-outputs out/\n  $ weft run mlp.weft --input x=random:64x64 --profile")
     .action(async (file: string, o: { input: string[]; seed: number; func: string; saveOutputs?: string; profile?: boolean }) => {
       const res = await runModel(file, {

@@ -536,7 +536,7 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
   const m = new SizeVar("m", int64); // a second symbolic dimension (dynamic batch), 3 in the runs
   const ps = (shape: (number | SizeVar)[], name: string) => placeholder(shape, "float32", name);
   const NS = [1, 5, 50, 96];
-  const cases: [string, () => Tensor[], string[]][] = [
+  const cases: [string, () => Tensor[], string[], targets?: readonly ("js" | "c" | "wasm")[]][] = [
     ["dense (n, 64) x (96, 64)^T + bias", () => { const x = ps([n, 64], "x"), w = ps([96, 64], "w"), b = ps([96], "b"); return [x, w, b, topi.dense(x, w, b)]; },
       ["T_matmul_NT:matmul", "T_add:matmul-epilogue"]],
     ["dense in Relax's int64 form (n, 64) x (80, 64)^T: rows padded to whole tiles, micro-kernel", () => {
@@ -549,6 +549,16 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
       const x = placeholder([n, L(64)], "float32", "x"), w = placeholder([L(96), L(64)], "float32", "w"), b = placeholder([L(96)], "float32", "b");
       return [x, w, b, topi.relu(topi.dense(x, w, b))];
     }, ["T_matmul_NT:matmul-ukernel", "T_relu:matmul-epilogue"]],
+    ["attention scores in Relax's int64 form (12, n, 64) x (12, 64, n): rows and columns padded", () => {
+      const L = (v: number) => new IntImm(int64, v);
+      const q = placeholder([L(12), n, L(64)], "float32", "q"), k = placeholder([L(12), L(64), n], "float32", "k");
+      return [q, k, topi.matmul(q, k)];
+    }, ["T_matmul_NN:matmul-ukernel"], ["c", "wasm"]], // js: the generic rule, not vectorized over a symbolic j
+    ["attention context in Relax's int64 form (12, n, n) x (12, n, 64): rows and reduction padded", () => {
+      const L = (v: number) => new IntImm(int64, v);
+      const p = placeholder([L(12), n, n], "float32", "p"), v = placeholder([L(12), n, L(64)], "float32", "v");
+      return [p, v, topi.matmul(p, v)];
+    }, ["T_matmul_NN:matmul-ukernel"]],
     ["matmul (n, 48) x (48, 40)", () => { const A = ps([n, 48], "A"), B = ps([48, 40], "B"); return [A, B, topi.matmul(A, B)]; }, ["T_matmul_NN:matmul"]],
     ["batch_matmul with a symbolic sequence (2, n, 32) x (2, 24, 32)^T", () => { const x = ps([2, n, 32], "x"), y = ps([2, 24, 32], "y"); return [x, y, topi.batchMatmul(x, y)]; },
       ["T_batch_matmul_NT:matmul"]],
@@ -559,8 +569,8 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
       ["T_layer_norm:row-group"]],
     ["gelu over (n, 40)", () => { const x = ps([n, 40], "x"); return [x, topi.gelu(x)]; }, ["T_gelu:elementwise"]],
   ];
-  for (const [name, make, rules] of cases) {
-    for (const target of ["js", "c", "wasm"] as const) {
+  for (const [name, make, rules, targets] of cases) {
+    for (const target of targets ?? (["js", "c", "wasm"] as const)) {
       it.skipIf(target === "c" && !hasCompiler)(`${name} on ${target}: ${rules.join(", ")}; parallel; same results at n = ${NS.join(", ")}`, async () => {
         const s = schedule(make(), target);
         // The micro-kernel is a c / wasm rule; js takes the generic matmul rule.
@@ -584,8 +594,8 @@ describe("default CPU schedules: symbolic (dynamic) shapes", () => {
     expect(rulesOf(s)).toEqual(["T_matmul_NT:matmul-ukernel"]);
     const text = printScript(s.scheduled);
     expect(text).toMatch(/w_global = T\.alloc_buffer\(\(T\.int64\(4\), T\.int64\(64\), T\.int64\(32\)\)\)/);
-    // The rows are computed padded to whole 64-row tiles; the copy-out keeps the first n.
-    expect(text).toMatch(/x_pad = T\.alloc_buffer\(\(\(n \+ T\.int64\(63\)\) \/\/ T\.int64\(64\) \* T\.int64\(64\), T\.int64\(64\)\)\)/);
+    // The rows are computed padded to whole 16-row tiles; the copy-out keeps the first n.
+    expect(text).toMatch(/x_pad = T\.alloc_buffer\(\(\(n \+ T\.int64\(15\)\) \/\/ T\.int64\(16\) \* T\.int64\(16\), T\.int64\(64\)\)\)/);
     expect(text).toMatch(/T\.call_extern\("int32", "weft_ukernel_fma_f32_/);
   });
 

@@ -15,8 +15,8 @@
  *   the elementwise epilogue (bias, relu) computed per tile after the reduction;
  * - the (MR, NR, KC) tile tensorized with the extern micro-kernel.
  *
- * Only when the shapes divide (I % MR, J % NR), or the rows are symbolic: then the rows are padded
- * to whole tiles (A copied into a zero-padded buffer, C computed into a padded one). Other shapes, other dtypes and operands that
+ * Only when the shapes divide (I % MR, J % NR), or are symbolic: symbolic extents are padded
+ * (operands copied into zero-padded buffers, C computed into a padded one). Other shapes, other dtypes and operands that
  * are not A[.., i, k] and B[.., k, j] / B[.., j, k] make the rule skip (the generic matmul
  * rule takes them).
  */
@@ -36,6 +36,13 @@ const MR_PREFS = [8, 6, 4, 12, 16];
 const KC_MAX = 256;
 /** Rows and columns of C per parallel task. */
 const TILE_I = 64;
+/**
+ * Symbolic rows are padded to a multiple of this (two or four micro-kernel tiles): small enough
+ * that a short sequence wastes little, large enough to reuse each packed B panel a few times.
+ */
+const SYMBOLIC_ROWS = 16;
+/** KC of a symbolic reduction (padded to a multiple of it). */
+const SYMBOLIC_K = 64;
 const TILE_J = 128;
 
 export interface UkernelTiling {
@@ -111,20 +118,22 @@ export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, 
   const bRead = blk.reads.findIndex((r) => r.buffer === rhs.buffer);
   skipUnless(bRead >= 0, "B is not among the block's reads");
 
-  const J = constExtent(sch, j), K = constExtent(sch, k);
-  // Symbolic rows (a dynamic batch or sequence length): computed padded to whole TILE_I-row tiles.
-  const symbolicRows = extentOf(sch, i) === undefined;
-  const I = symbolicRows ? TILE_I : constExtent(sch, i);
+  // Symbolic extents (a dynamic batch or sequence length) are computed padded: rows to
+  // SYMBOLIC_ROWS, columns to NR, the reduction to a KC of SYMBOLIC_K (zeros add nothing).
+  const [symI, symJ, symK] = [i, j, k].map((l) => extentOf(sch, l) === undefined);
+  const I = symI ? SYMBOLIC_ROWS : constExtent(sch, i);
+  const J = symJ ? TILE_J : constExtent(sch, j);
+  const K = symK ? SYMBOLIC_K : constExtent(sch, k);
   const tiling = ukernelTiling(I, J, K, cfg.lanes, kind);
   skipUnless(tiling !== undefined, `no micro-kernel tile divides ${I}x${J}`);
   const { mr, nr, kc } = tiling;
   const i1 = largestDivisorAtMost(I / mr, Math.max(1, Math.floor(TILE_I / mr)));
-  const j1 = largestDivisorAtMost(J / nr, Math.max(1, Math.floor(TILE_J / nr)));
-  if (symbolicRows) {
-    epilogue = padRows(sch, b, vi, I, cfg, epilogue);
+  const j1 = symJ ? 1 : largestDivisorAtMost(J / nr, Math.max(1, Math.floor(TILE_J / nr)));
+  if (symI || symJ || symK) {
+    const units = new Map<Var, number>([[vi, symI ? I : 1], [vj, symJ ? nr : 1], [vk, symK ? kc : 1]]);
+    epilogue = padSymbolic(sch, b, units, cfg, epilogue);
     [i, j, k] = sch.getLoops(b).slice(s - 2);
   }
-
   const [i0, i1l, i2] = sch.split(i, [undefined, i1, mr]);
   const [j0, j1l, j2] = sch.split(j, [undefined, j1, nr]);
   const [k0, k1] = sch.split(k, [undefined, kc]);
@@ -150,9 +159,7 @@ export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, 
       used = undefined;
     }
   }
-  // Unit batch loops stay out of the fusion: with symbolic rows they would leave a modulo by the
-  // symbolic extent in every index.
-  const fused = sch.fuse(...batch.filter((l) => extentOf(sch, l) !== 1), i0!, j0!);
+  const fused = fuseOuter(sch, [...batch, i0!, j0!]);
   // A symbolic batch gives a symbolic fused extent: parallel as well (it is rarely 1).
   const fe = extentOf(sch, fused);
   if (fe === undefined || fe >= 2) sch.parallel(fused);
@@ -164,13 +171,29 @@ export function ruleMatmulUkernel(sch: Schedule, name: string, cfg: RuleConfig, 
 }
 
 /**
- * Pads the row iter `vi` of matmul `b` to a multiple of `rows` (pad_einsum): A is copied into a
- * zero-padded buffer (vectorized, parallel) and C computed into a padded one whose copy-out is
+ * Fuses the outer loops of the tile into the parallel loop. Dividing the fused index by a symbolic
+ * extent leaves index expressions the analyzer cannot bound, so at most one symbolic loop joins
+ * the fusion, as its outermost loop (a second one stays serial inside); unit loops stay out.
+ */
+function fuseOuter(sch: Schedule, loops: LoopRV[]): LoopRV {
+  const symbolic = loops.filter((l) => extentOf(sch, l) === undefined);
+  const constant = loops.filter((l) => { const e = extentOf(sch, l); return e !== undefined && e !== 1; });
+  const group = [...symbolic.slice(0, 1), ...constant];
+  if (group.length === 0) return loops[loops.length - 1]!;
+  const serial = symbolic.slice(1);
+  const units = loops.filter((l) => extentOf(sch, l) === 1);
+  if (symbolic.length > 0) sch.reorder(...units, ...group, ...serial);
+  return group.length > 1 ? sch.fuse(...group) : group[0]!;
+}
+
+/**
+ * Pads the iters of matmul `b` to multiples of `units` (pad_einsum): the operands are copied into
+ * zero-padded buffers (vectorized, parallel) and C computed into a padded one whose copy-out is
  * inlined into the epilogue when there is one (else scheduled as an elementwise block). Returns
  * the block that now serves as the epilogue.
  */
-function padRows(sch: Schedule, b: BlockRV, vi: Var, rows: number, cfg: RuleConfig, epilogue?: string): string | undefined {
-  const padding = sch.get(b).iterVars.map((iv) => (iv.variable === vi ? rows : 1));
+function padSymbolic(sch: Schedule, b: BlockRV, units: ReadonlyMap<Var, number>, cfg: RuleConfig, epilogue?: string): string | undefined {
+  const padding = sch.get(b).iterVars.map((iv) => units.get(iv.variable) ?? 1);
   const before = new Set(sch.getProducers(b).map((p) => sch.get(p).nameHint));
   sch.padEinsum(b, padding);
   for (const p of sch.getProducers(b)) {
@@ -179,12 +202,11 @@ function padRows(sch: Schedule, b: BlockRV, vi: Var, rows: number, cfg: RuleConf
   }
   const out = sch.getConsumers(b);
   skipUnless(out.length === 1, "padded matmul has no single copy-out block");
-  const copy = sch.get(out[0]!).nameHint;
   if (epilogue) {
     sch.computeInline(out[0]!);
     return epilogue;
   }
-  ruleElementwise(sch, copy, cfg);
+  ruleElementwise(sch, sch.get(out[0]!).nameHint, cfg);
   return undefined;
 }
 
@@ -234,7 +256,7 @@ function schedulePack(sch: Schedule, pack: BlockRV, nd: number, transposed: bool
     outer = [...lead, kl];
   }
   if (workOf(sch, sch.getLoops(pack)) >= cfg.minParallelWork) {
-    const f = outer.length > 1 ? sch.fuse(...outer) : outer[0]!;
+    const f = fuseOuter(sch, outer);
     const fe = extentOf(sch, f);
     if (fe === undefined || fe >= 2) sch.parallel(f);
   }
