@@ -45,7 +45,7 @@ import * as T from "./transform/index.js";
  */
 export const PRE_VM_PASSES: readonly Pass[] = [
   T.Normalize, T.CanonicalizeBindings, T.DecomposeOps, T.CanonicalizeBindings, T.LegalizeOps, T.FoldConstant,
-  T.DeadCodeElimination, T.AnnotateTIROpPattern, T.FuseOps, T.FuseTIR, T.DeadCodeElimination,
+  T.DeadCodeElimination, T.AnnotateTIROpPattern, T.FuseOps, T.FuseTIR, T.RewriteDataflowReshape, T.DeadCodeElimination,
 ];
 
 /** The lowering from call_tir form to what VM codegen reads. */

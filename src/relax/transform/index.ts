@@ -17,3 +17,4 @@ export * from "./decompose_ops.js";
 export * from "./annotate_tir_op_pattern.js";
 export * from "./fuse_ops.js";
 export * from "./fuse_tir.js";
+export * from "./rewrite_dataflow_reshape.js";

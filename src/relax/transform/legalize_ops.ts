@@ -20,6 +20,7 @@ import { GlobalVar, type PrimExpr, type Var as TirVar } from "../../ir/expr.js";
 import { IRModule, type BaseFunc } from "../../ir/module.js";
 import { structuralEqual, structuralHash } from "../../ir/structural.js";
 import { createPrimFunc } from "../../te/create_prim_func.js";
+import type { AttrValue as TirAttrValue } from "../../tir/stmt.js";
 import { placeholder, type Tensor } from "../../te/tensor.js";
 import { PrimFunc } from "../../tir/function.js";
 import type { Binding } from "../binding.js";
@@ -44,7 +45,8 @@ export interface LegalizeContext {
    * array of tensors) and returns the `R.call_tir` of it. `outSinfo` defaults to the call's
    * StructInfo.
    */
-  te(name: string, inputs: readonly TEInput[], fte: (...xs: never[]) => Tensor | readonly Tensor[], outSinfo?: StructInfo): Expr;
+  /** `funcAttrs` are added to the PrimFunc's attributes (e.g. `weft.reshape` for view-able kernels). */
+  te(name: string, inputs: readonly TEInput[], fte: (...xs: never[]) => Tensor | readonly Tensor[], outSinfo?: StructInfo, funcAttrs?: Readonly<Record<string, TirAttrValue>>): Expr;
 }
 
 /** Rewrites a (normalized) call; may emit helper bindings through `ctx.bb`. */
@@ -162,7 +164,7 @@ export class TEContext implements LegalizeContext {
     readonly table: PrimFuncTable,
   ) {}
 
-  te(name: string, inputs: readonly TEInput[], fte: (...xs: never[]) => Tensor | readonly Tensor[], outSinfo?: StructInfo): Expr {
+  te(name: string, inputs: readonly TEInput[], fte: (...xs: never[]) => Tensor | readonly Tensor[], outSinfo?: StructInfo, funcAttrs?: Readonly<Record<string, TirAttrValue>>): Expr {
     const args: Expr[] = [];
     const flat: Tensor[] = [];
     const teArgs: (Tensor | Tensor[])[] = [];
@@ -186,7 +188,9 @@ export class TEContext implements LegalizeContext {
     });
     const out = (fte as (...xs: (Tensor | Tensor[])[]) => Tensor | readonly Tensor[])(...teArgs);
     const outs: Tensor[] = Array.isArray(out) ? [...(out as readonly Tensor[])] : [out as Tensor];
-    const { func, tirVars } = primFuncFromTE(flat, outs);
+    const made = primFuncFromTE(flat, outs);
+    const { tirVars } = made;
+    const func = funcAttrs ? made.func.with({ attrs: { ...made.func.attrs, ...funcAttrs } }) : made.func;
     const gv = this.table.add(func, name);
     let sinfo = outSinfo ?? this.call?.structInfo;
     if (!hasKnownShapes(sinfo)) sinfo = sinfoOfTensors(outs);

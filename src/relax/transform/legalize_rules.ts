@@ -14,6 +14,7 @@ import { compute, type Tensor } from "../../te/tensor.js";
 import { TensorStructInfo, type TupleStructInfo } from "../struct_info.js";
 import { Tuple, type AttrValue, type Call, type Expr } from "../expr.js";
 import type { LegalizeFn } from "./legalize_ops.js";
+import { RESHAPE_ATTR } from "./rewrite_dataflow_reshape.js";
 
 /** The call's output dims (from its StructInfo), or an error saying they are unknown. */
 function outDims(call: Call): readonly PrimExpr[] {
@@ -137,9 +138,12 @@ rules["relax.nn.avg_pool2d"] = poolRule("avg_pool2d", "avg");
 
 // ------------------------------------------------------------------ shape manipulation
 
+/** Kernels that only reinterpret the input's data in another shape (RewriteDataflowReshape makes them views). */
+const VIEW = { [RESHAPE_ATTR]: true };
+
 rules["relax.reshape"] = (call, ctx) => {
   const dims = outDims(call);
-  return ctx.te("reshape", [x(call)], (t: Tensor) => topi.reshape(t, dims));
+  return ctx.te("reshape", [x(call)], (t: Tensor) => topi.reshape(t, dims), undefined, VIEW);
 };
 
 rules["relax.permute_dims"] = (call, ctx) => ctx.te("transpose", [x(call)], (t: Tensor) => topi.transpose(t, ints(call, "axes")));
@@ -152,10 +156,11 @@ rules["relax.expand_dims"] = (call, ctx) => {
       tag: "broadcast",
       axisNames: topi.axNames(dims.length),
     }),
+    undefined, VIEW,
   );
 };
 
-rules["relax.squeeze"] = (call, ctx) => ctx.te("squeeze", [x(call)], (t: Tensor) => topi.squeeze(t, ints(call, "axis")));
+rules["relax.squeeze"] = (call, ctx) => ctx.te("squeeze", [x(call)], (t: Tensor) => topi.squeeze(t, ints(call, "axis")), undefined, VIEW);
 
 rules["relax.broadcast_to"] = (call, ctx) => {
   const dims = outDims(call);

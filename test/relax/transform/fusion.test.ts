@@ -322,8 +322,10 @@ def main(x: R.Tensor((1, 8, 12, 12), dtype="float32"), w: R.Tensor((16, 8, 3, 3)
     const conv = fused.get("fused_conv2d_add_relu") as PrimFunc;
     const mm = fused.get("fused_matmul_add1_relu1") as PrimFunc;
     const rules = (f: PrimFunc, t: string) => defaultScheduleWithReport(f, t).applied.map((r) => `${r.block}:${r.rule}`);
-    // The bias add is inlined into relu, which becomes the matmul's / conv's write stage.
-    expect(rules(mm, "c")).toEqual(["T_add:inline", "T_matmul_NN:matmul", "T_relu:matmul-epilogue"]);
+    // The bias add is inlined into relu, which becomes the matmul's / conv's write stage; the
+    // int64 matmul gets the micro-kernel on c.
+    expect(rules(mm, "c")).toEqual(["T_add:inline", "T_matmul_NN:matmul-ukernel", "T_relu:matmul-epilogue"]);
+    expect(rules(mm, "js")).toEqual(["T_add:inline", "T_matmul_NN:matmul", "T_relu:matmul-epilogue"]);
     expect(rules(conv, "c")).toEqual(["T_add:inline", "conv2d_nchw:conv-packed", "T_relu:conv-epilogue", "pad_temp:elementwise"]);
     expect(rules(conv, "js")).toEqual(["T_add:inline", "conv2d_nchw:conv", "T_relu:elementwise", "pad_temp:elementwise"]);
     // Scheduled for js (interpretable), the fused functions still compute the same numbers.

@@ -142,7 +142,7 @@ class Module:
 
     @T.prim_func(private=True)
     def reshape(x: T.handle, T_reshape: T.handle):
-        T.func_attr({"tir.noalias": True})
+        T.func_attr({"tir.noalias": True, "weft.reshape": True})
         n = T.int64()
         x_1 = T.match_buffer(x, (n, T.int64(6)))
         T_reshape_1 = T.match_buffer(T_reshape, (n * T.int64(2), T.int64(3)))
