@@ -51,6 +51,7 @@ function memoryImportFlagOffset(b: Uint8Array): number | undefined {
   const skipName = (): void => {
     const n = u32();
     p += n;
+    if (p >= b.length) fail("truncated");
   };
   const skipLimits = (): void => {
     const flags = b[p++]!;
@@ -72,6 +73,7 @@ function memoryImportFlagOffset(b: Uint8Array): number | undefined {
       skipName();
       skipName();
       const kind = b[p++]!;
+      if (p >= b.length) fail("truncated");
       switch (kind) {
         case 0: u32(); break; // function: type index
         case 1: p++; skipLimits(); break; // table: reference type, limits
