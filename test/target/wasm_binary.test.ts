@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { crc32, importsSharedMemory, unshareMemoryImport, WasmBinaryError } from "../../src/target/wasm/wasm_binary.js";
 
 /** A module importing env.memory (shared when asked) and one function weft.f: [] -> []. */
-function moduleWithImports(shared: boolean): Uint8Array {
+function moduleWithImports(shared: boolean): Uint8Array<ArrayBuffer> {
   const name = (s: string) => [s.length, ...new TextEncoder().encode(s)];
   const imports = [
     ...name("weft"), ...name("f"), 0x00, 0x00, // function of type 0

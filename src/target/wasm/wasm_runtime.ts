@@ -211,7 +211,11 @@ export class WasmModule extends FunctionModule {
     if (signatures.length !== this.artifact.functions.length) {
       throw new Error(`wasm module: ${signatures.length} signature(s) for ${this.artifact.functions.length} function(s)`);
     }
-    this.artifact.functions.forEach((info, i) => this.add(info.name, this.makeFunction(info, new ArgChecker(signatures[i]!)), signatures[i]!));
+    this.artifact.functions.forEach((info, i) => {
+      const sig = signatures[i]!;
+      if (sig.name !== info.name) throw new Error(`wasm module: function ${i} is ${info.name}, its signature is of ${sig.name}`);
+      this.add(info.name, this.makeFunction(info, new ArgChecker(sig)), sig);
+    });
   }
 
   /** The saved form of the module (load_wasm.ts), when it was made by the code generator. */
