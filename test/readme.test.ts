@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { te, tir, ir, schedule, target, runtime } from "../src/index.js";
+import { te, tir, ir, schedule, target, runtime, frontend, relax } from "../src/index.js";
+import { loadExecutable, NDArray } from "../src/runtime_entry.js";
 
 // The TypeScript tour in README.md, kept runnable.
 describe("README tour", () => {
@@ -40,5 +44,24 @@ describe("README tour", () => {
     tir.runPrimFunc(func, [a!, b!, ref]);
     const got = c!.toArray(), want = tir.toArray(ref);
     for (let x = 0; x < got.length; x += 97) expect(Math.abs(got[x]! - want[x]!)).toBeLessThan(1e-4);
+  });
+
+  it("compiles an executable, saves it, loads it (full package and runtime-only entry)", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "weft-readme-")), "mlp.weft");
+    const mod = frontend.importOnnx(readFileSync("examples/mlp.onnx"));
+    const { exec, vm: built } = await relax.build(mod, "wasm");
+    writeFileSync(file, exec.serialize());
+    const x = runtime.NDArray.fromArray(new Array(2 * 64).fill(0.5), [2, 64]);
+    const want = (built.invoke("main", x) as runtime.NDArray).toArray();
+
+    const { vm } = await relax.loadExecutable(readFileSync(file));
+    const y = vm.invoke("main", runtime.NDArray.fromArray(new Array(2 * 64).fill(0.5), [2, 64])) as runtime.NDArray;
+    expect(y.shape[0]).toBe(2);
+    expect(y.toArray()).toEqual(want);
+
+    const bytes = new Uint8Array(readFileSync(file));
+    const { vm: vm2 } = await loadExecutable(bytes);
+    const y2 = vm2.invoke("main", NDArray.fromArray(new Array(2 * 64).fill(0.5), [2, 64])) as NDArray;
+    expect(y2.toArray()).toEqual(want);
   });
 });

@@ -9,8 +9,15 @@
  *      KillAfterLastUse, VMShapeLower;
  *   3. the PrimFuncs, default-scheduled (unless `defaultSchedule: false`), built with the target's
  *      code generator (`js`, `c`, `wasm`);
- *   4. VM codegen to an Executable that carries the kernels' TensorIR (TVMScript) as its
- *      artifact, so `loadExecutable` can rebuild them from the file alone.
+ *   4. VM codegen to an Executable that carries the kernels in the form their target saves
+ *      (`Module.exportArtifact`): "wasm-module" (the binaries) for wasm, "js-source" (the
+ *      generated JavaScript) for js; those load without the compiler, in a browser too
+ *      (src/runtime/vm/kernel_loader.ts, src/runtime_entry.ts). The `c` target saves the
+ *      kernels' TensorIR as TVMScript ("tir-script"): a shared library is specific to one machine
+ *      and C library (and `-mcpu=native` to one CPU), while loading needs the C compiler anyway,
+ *      so `loadExecutable` rebuilds the kernels for the machine that loads the file. The
+ *      "tir-script" loader is registered here; files of earlier versions (all "tir-script")
+ *      keep loading.
  *
  * `WEFT_DUMP_IR=<dir>` (or `dumpDir`) writes the module after every pass, numbered, and the
  * final bytecode, as `relax_NN_<pass>.py` (the kernels' TensorIR lowering writes its own
@@ -19,11 +26,13 @@
 import type { IRModule } from "../ir/module.js";
 import { IRModule as IRModuleClass } from "../ir/module.js";
 import type { Module } from "../runtime/module.js";
-import { Executable } from "../runtime/vm/executable.js";
+import type { Executable, KernelArtifact } from "../runtime/vm/executable.js";
+import { KernelLoadError, loadExecutable as loadWithRegisteredLoaders, registerKernelLoader } from "../runtime/vm/kernel_loader.js";
 import { VirtualMachine } from "../runtime/vm/vm.js";
 import { applyDefaultSchedule } from "../schedule/default/index.js";
 import { build as buildTarget } from "../target/build.js";
 import "../target/c/index.js";
+import "../target/js/load_js.js";
 import "../target/wasm/index.js";
 import { Target } from "../target/target.js";
 import { PrimFunc } from "../tir/function.js";
@@ -87,23 +96,28 @@ export async function build(mod: IRModule, target: Target | string, opts: RelaxB
   let kernels = primFuncsOf(lowered);
   if (opts.defaultSchedule ?? true) kernels = applyDefaultSchedule(kernels, t);
   const names = kernels.functionList.length ? [...kernels.entries()].map(([g]) => g.name) : [];
-  const artifact = { target: t.toString(), format: KERNEL_ARTIFACT_FORMAT, data: names.length ? printScript(kernels) : "", functions: names };
+  const modules = names.length ? [await buildTarget(kernels, t)] : [];
+  const saved = await modules[0]?.exportArtifact?.();
+  const artifact: KernelArtifact = saved
+    ? { target: t.toString(), format: saved.format, data: saved.data, functions: names }
+    : { target: t.toString(), format: KERNEL_ARTIFACT_FORMAT, data: names.length ? printScript(kernels) : "", functions: names };
   const exec = vmCodegen(lowered, [artifact]);
   if (dumpDir) writeDump(dumpDir, `relax_${String(passes.length + 1).padStart(2, "0")}_bytecode.txt`, exec.asText());
-  const modules = names.length ? [await buildTarget(kernels, t)] : [];
   return { exec, modules, vm: new VirtualMachine(exec, modules) };
 }
 
-/** Rebuilds the kernels of a serialized executable and makes its VM. */
+/** The "tir-script" loader: parses the TensorIR and builds it for the artifact's target. */
+async function loadTirScript(k: KernelArtifact): Promise<Module> {
+  if (typeof k.data !== "string") throw new KernelLoadError(`kernel artifact for ${k.target}: a "${KERNEL_ARTIFACT_FORMAT}" artifact is text, got ${k.data.byteLength} bytes of binary data`);
+  return buildTarget(parseScript(k.data), Target.parse(k.target));
+}
+registerKernelLoader(KERNEL_ARTIFACT_FORMAT, loadTirScript);
+
+/**
+ * Loads a serialized executable and makes its VM: every kernel artifact format, "tir-script"
+ * (rebuilt with the compiler) included. The runtime-only entry (src/runtime_entry.ts) loads
+ * the formats that need no compiler.
+ */
 export async function loadExecutable(bytes: Uint8Array): Promise<Built> {
-  const exec = Executable.load(bytes);
-  const modules: Module[] = [];
-  for (const k of exec.kernels) {
-    if (k.functions.length === 0) continue;
-    if (k.format !== KERNEL_ARTIFACT_FORMAT || typeof k.data !== "string") {
-      throw new Error(`loadExecutable: kernel artifact format "${k.format}" for ${k.target} is not supported (this build reads "${KERNEL_ARTIFACT_FORMAT}")`);
-    }
-    modules.push(await buildTarget(parseScript(k.data), Target.parse(k.target)));
-  }
-  return { exec, modules, vm: new VirtualMachine(exec, modules) };
+  return loadWithRegisteredLoaders(bytes);
 }

@@ -9,6 +9,7 @@
  * allocates nothing (symbol values go into a preallocated Float64Array that the kernel reads).
  */
 import type { DataType } from "../ir/dtype.js";
+import type { DimExpr } from "./signature_json.js";
 
 /** One dimension (or stride / offset) of a buffer parameter. */
 export type DimSpec =
@@ -16,7 +17,13 @@ export type DimSpec =
   /** A symbolic variable: the first argument that shows it binds it, later ones must agree. */
   | { readonly kind: "sym"; readonly sym: number }
   /** Any other expression of the symbols, checked once every symbol is bound. */
-  | { readonly kind: "expr"; readonly text: string; readonly eval: (syms: Float64Array) => number };
+  | {
+      readonly kind: "expr";
+      readonly text: string;
+      readonly eval: (syms: Float64Array) => number;
+      /** The expression as data (signature_json.ts), so that the signature can be saved. */
+      readonly expr?: DimExpr;
+    };
 
 export interface BufferParamSpec {
   readonly kind: "buffer";
@@ -325,6 +332,18 @@ export interface Module {
   timeEvaluator(name: string, opts?: TimeEvaluatorOptions): (...args: ArgValue[]) => TimeResult;
   /** Generated source of a function, for targets that have one. */
   getSource?(name?: string): string;
+  /**
+   * The compiled code as a kernel artifact an Executable can carry and a registered kernel
+   * loader (src/runtime/vm/kernel_loader.ts) can turn back into a module without the compiler;
+   * undefined where the target has no such form.
+   */
+  exportArtifact?(): Promise<ModuleArtifact | undefined>;
+}
+
+/** What `Module.exportArtifact` gives: the loader is chosen by `format`. */
+export interface ModuleArtifact {
+  readonly format: string;
+  readonly data: string | Uint8Array;
 }
 
 /** A module made of ready PackedFuncs: targets build the functions and hand them over. */

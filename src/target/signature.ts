@@ -9,6 +9,7 @@ import type { Buffer } from "../ir/buffer.js";
 import type { DataType } from "../ir/dtype.js";
 import type { BinaryOp, IntImm, PrimExpr, Var } from "../ir/expr.js";
 import type { BufferParamSpec, DimSpec, FuncSignature, ParamSpec } from "../runtime/module.js";
+import { compileDimExpr, type DimBinaryOp, type DimExpr } from "../runtime/signature_json.js";
 import type { PrimFunc } from "../tir/function.js";
 import { printScript } from "../tir/script/index.js";
 
@@ -24,39 +25,23 @@ function isVar(e: PrimExpr): e is Var {
   return e.kind === "Var" || e.kind === "SizeVar";
 }
 
-/** Evaluates integer shape expressions over symbol values (numbers; int arithmetic). */
-function compileDim(e: PrimExpr, symbolOf: Map<Var, number>): ((s: Float64Array) => number) | undefined {
-  switch (e.kind) {
-    case "IntImm": {
-      const v = (e as IntImm).value;
-      return () => v;
-    }
-    case "Var":
-    case "SizeVar": {
-      const k = symbolOf.get(e as Var);
-      return k === undefined ? undefined : (s) => s[k]!;
-    }
-    case "Cast":
-      return compileDim((e as unknown as { value: PrimExpr }).value, symbolOf);
-    case "Add": case "Sub": case "Mul": case "FloorDiv": case "FloorMod": case "Div": case "Mod": case "Min": case "Max": {
-      const b = e as BinaryOp;
-      const x = compileDim(b.a, symbolOf), y = compileDim(b.b, symbolOf);
-      if (!x || !y) return undefined;
-      switch (e.kind) {
-        case "Add": return (s) => x(s) + y(s);
-        case "Sub": return (s) => x(s) - y(s);
-        case "Mul": return (s) => x(s) * y(s);
-        case "FloorDiv": return (s) => Math.floor(x(s) / y(s));
-        case "FloorMod": return (s) => { const a = x(s), m = y(s); return a - Math.floor(a / m) * m; };
-        case "Div": return (s) => Math.trunc(x(s) / y(s));
-        case "Mod": return (s) => x(s) % y(s);
-        case "Min": return (s) => Math.min(x(s), y(s));
-        default: return (s) => Math.max(x(s), y(s));
-      }
-    }
-    default:
-      return undefined;
+const BINARY: Record<string, DimBinaryOp> = {
+  Add: "add", Sub: "sub", Mul: "mul", FloorDiv: "floordiv", FloorMod: "floormod", Div: "div", Mod: "mod", Min: "min", Max: "max",
+};
+
+/** An integer shape expression as data over the symbols (undefined when it uses other variables). */
+function dimExprOf(e: PrimExpr, symbolOf: Map<Var, number>): DimExpr | undefined {
+  if (e.kind === "IntImm") return { op: "const", value: (e as IntImm).value };
+  if (isVar(e)) {
+    const k = symbolOf.get(e);
+    return k === undefined ? undefined : { op: "sym", sym: k };
   }
+  if (e.kind === "Cast") return dimExprOf((e as unknown as { value: PrimExpr }).value, symbolOf);
+  const op = BINARY[e.kind];
+  if (!op) return undefined;
+  const b = e as BinaryOp;
+  const a = dimExprOf(b.a, symbolOf), c = dimExprOf(b.b, symbolOf);
+  return a && c ? { op, a, b: c } : undefined;
 }
 
 /** Builds the signature of `func` (called `name`). */
@@ -106,9 +91,9 @@ export function primFuncSignature(func: PrimFunc, name: string, storageOf?: Stor
     params.push(full);
   }
   for (const p of pending) {
-    const ev = compileDim(p.e, symbolOf);
-    if (!ev) throw new Error(`${name}: cannot check dimension ${printScript(p.e)} of a parameter at run time (it uses variables no argument defines)`);
-    const d: DimSpec = { kind: "expr", text: printScript(p.e), eval: ev };
+    const expr = dimExprOf(p.e, symbolOf);
+    if (!expr) throw new Error(`${name}: cannot check dimension ${printScript(p.e)} of a parameter at run time (it uses variables no argument defines)`);
+    const d: DimSpec = { kind: "expr", text: printScript(p.e), eval: compileDimExpr(expr), expr };
     p.spec[p.list]![p.i] = d;
   }
   return { signature: { name, params, symbols }, symbolOf };

@@ -8,7 +8,8 @@
  * The header is readable JSON (functions, constants, kernel artifact descriptions); tensor
  * constants and binary artifacts (wasm) live in the sections, referenced by byte offset and
  * length. Loading needs nothing but this file; the kernels are turned back into runnable
- * modules by whoever knows the target (the runtime does not compile), see `VirtualMachine`.
+ * modules by the loader registered for their format (kernel_loader.ts; the runtime does not
+ * compile).
  */
 import { dtypeOf } from "../../ir/dtype.js";
 import { NDArray, isNDArray } from "../ndarray.js";
@@ -21,11 +22,18 @@ const FORMAT_VERSION = 1;
 /** A constant pool entry as the VM sees it; dtypes are passed as their text. */
 export type VMConstant = NDArray | ShapeTuple | string | number;
 
-/** Compiled kernels for one target, in a form the target's loader understands. */
+/**
+ * Compiled kernels for one target, in a form the loader registered for `format` understands
+ * (src/runtime/vm/kernel_loader.ts).
+ */
 export interface KernelArtifact {
   /** Target string (`js`, `c -mcpu=native`, `wasm`). */
   readonly target: string;
-  /** What `data` is, e.g. "tir-script" (the kernels' TensorIR as TVMScript), "wasm-binary". */
+  /**
+   * What `data` is: "wasm-module" (wasm binaries, src/target/wasm/load_wasm.ts), "js-source"
+   * (generated JavaScript, src/target/js/load_js.ts) or "tir-script" (the kernels' TensorIR as
+   * TVMScript, rebuilt with the compiler at load; the `c` target's form).
+   */
   readonly format: string;
   readonly data: string | Uint8Array;
   /** Kernel names the artifact defines. */
@@ -149,7 +157,15 @@ export class Executable {
     } catch (e) {
       return fail(`the header is not valid JSON (${(e as Error).message})`);
     }
-    if (header.version !== FORMAT_VERSION) fail(`format version ${header.version} is not supported (this runtime reads ${FORMAT_VERSION})`);
+    if (header?.version !== FORMAT_VERSION) fail(`format version ${header?.version} is not supported (this runtime reads ${FORMAT_VERSION})`);
+    for (const key of ["functions", "constants", "kernels"] as const) {
+      if (!Array.isArray(header[key])) fail(`the header has no "${key}" list; the file is corrupt, compile the model again`);
+    }
+    header.kernels.forEach((k, i) => {
+      const ok = typeof k?.target === "string" && typeof k.format === "string" && Array.isArray(k.functions) &&
+        ("text" in k ? typeof k.text === "string" : Number.isInteger(k.offset) && Number.isInteger(k.bytes) && k.offset >= 0 && k.bytes >= 0);
+      if (!ok) fail(`kernel artifact ${i} is malformed (${JSON.stringify(k)?.slice(0, 200)}); the file is corrupt, compile the model again`);
+    });
     const start = Math.ceil((12 + hlen) / 8) * 8;
     const section = (offset: number, n: number): Uint8Array => {
       if (start + offset + n > bytes.byteLength) fail(`a section at ${offset} (${n} bytes) runs past the end of the file`);

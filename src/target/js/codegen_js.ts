@@ -28,10 +28,11 @@ import type { PrimFunc } from "../../tir/function.js";
 import type {
   Allocate, AssertStmt, AttrStmt, BufferStore, DeclBuffer, Evaluate, For, IfThenElse, IterVar, LetStmt, SeqStmt, Stmt, While,
 } from "../../tir/stmt.js";
-import { roundHalfEven } from "../../ir/float_format.js";
 import { storageClass } from "../../tir/interp/host_array.js";
-import { clz, copysign, cpow, erf, ldexp, nextafterFn, popcount, reinterpretFn } from "../../tir/interp/math.js";
-import { castFn, kitFor, normalizer } from "../../tir/interp/scalar_ops.js";
+import { reinterpretFn } from "../../tir/interp/math.js";
+import { normalizer } from "../../tir/interp/scalar_ops.js";
+import { jsImport } from "../kernel_imports.js";
+import { instantiateJsKernel, type JsKernel } from "./js_kernel.js";
 
 export class CodegenError extends Error {
   constructor(message: string) {
@@ -40,14 +41,14 @@ export class CodegenError extends Error {
   }
 }
 
-/** The kernel a JS module calls after checking the arguments. */
-export type JsKernel = (args: ArrayLike<unknown>, syms: Float64Array) => number | undefined;
+export type { JsKernel };
 
 export interface JsFunction {
   readonly name: string;
-  /** The factory source: `new Function("C", source)(constants)` returns the kernel. */
+  /** The factory source: `new Function("C", source)(functions)` returns the kernel (js_kernel.ts). */
   readonly source: string;
-  readonly constants: readonly unknown[];
+  /** Recipes of the functions the factory receives (src/target/kernel_imports.ts). */
+  readonly recipes: readonly string[];
   readonly kernel: JsKernel;
 }
 
@@ -59,28 +60,22 @@ const RESERVED = new Set(
     .split(" "),
 );
 
-const floatUnaryJs: Record<string, string | ((x: number) => number)> = {
+/** Math functions: inline JavaScript, or a recipe of src/target/kernel_imports.ts. */
+const floatUnaryJs: Record<string, string | { recipe: string }> = {
   exp: "Math.exp", log: "Math.log", log2: "Math.log2", log10: "Math.log10", log1p: "Math.log1p", expm1: "Math.expm1",
   sqrt: "Math.sqrt", tanh: "Math.tanh", sin: "Math.sin", cos: "Math.cos", tan: "Math.tan", asin: "Math.asin",
   acos: "Math.acos", atan: "Math.atan", sinh: "Math.sinh", cosh: "Math.cosh", asinh: "Math.asinh", acosh: "Math.acosh",
   atanh: "Math.atanh", floor: "Math.floor", ceil: "Math.ceil", trunc: "Math.trunc",
-  exp2: (x) => 2 ** x,
-  exp10: (x) => 10 ** x,
-  rsqrt: (x) => 1 / Math.sqrt(x),
-  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  erf,
-  round: roundHalfEven,
-  nearbyint: roundHalfEven,
+  exp2: { recipe: "unary:exp2" },
+  exp10: { recipe: "unary:exp10" },
+  rsqrt: { recipe: "unary:rsqrt" },
+  sigmoid: { recipe: "unary:sigmoid" },
+  erf: { recipe: "unary:erf" },
+  round: { recipe: "round_half_even" },
+  nearbyint: { recipe: "round_half_even" },
 };
-const floatBinaryJs: Record<string, string | ((x: number, y: number) => number)> = {
-  pow: cpow, atan2: "Math.atan2", copysign, hypot: "Math.hypot", ldexp,
-};
-
-const selMin = (a: number, b: number): number => (a < b ? a : b);
-const selMax = (a: number, b: number): number => (a > b ? a : b);
-const floormodI32 = (a: number, b: number): number => {
-  const r = a % b;
-  return (r !== 0 && r < 0 !== b < 0 ? r + b : r) | 0;
+const floatBinaryJs: Record<string, string | { recipe: string }> = {
+  pow: { recipe: "binary:pow" }, atan2: "Math.atan2", copysign: { recipe: "copysign" }, hypot: "Math.hypot", ldexp: { recipe: "binary:ldexp" },
 };
 
 function numLiteral(v: number): string {
@@ -116,8 +111,9 @@ export class JsCodegen {
   private indent = 1;
   private readonly names = new Map<Var, string | string[]>();
   private readonly taken = new Set<string>();
-  readonly constants: unknown[] = [];
-  private readonly constName = new Map<unknown, string>();
+  /** Recipes of the functions the factory receives, in order (C[0], C[1], ...). */
+  readonly recipes: string[] = [];
+  private readonly constName = new Map<string, string>();
   private pre: string[] | undefined;
   private memo = new Map<PrimExpr, string>();
   private tmp = 0;
@@ -150,14 +146,16 @@ export class JsCodegen {
     return n;
   }
 
-  /** A name for a constant (function or value) handed to the factory. */
-  private konst(value: unknown, hint: string): string {
-    let n = this.constName.get(value);
+  /** The name of a kernel function (a recipe of src/target/kernel_imports.ts) handed to the factory. */
+  private konst(recipe: string): string {
+    let n = this.constName.get(recipe);
     if (n) return n;
-    n = `$${hint.replace(/[^A-Za-z0-9_]/g, "_")}_${this.constants.length}`;
-    this.factory.push(`const ${n} = C[${this.constants.length}];`);
-    this.constants.push(value);
-    this.constName.set(value, n);
+    const k = this.recipes.length;
+    n = `$${recipe.slice(0, 40).replace(/[^A-Za-z0-9_]/g, "_")}_${k}`;
+    jsImport(recipe); // an unknown recipe is a code generator bug: fail here, not in the factory
+    this.factory.push(`const ${n} = C[${k}];`);
+    this.recipes.push(recipe);
+    this.constName.set(recipe, n);
     return n;
   }
 
@@ -215,7 +213,7 @@ export class JsCodegen {
       const t = p.dtype;
       let v = `args[${i}]`;
       if (t.isBool()) v = `(${v} ? 1 : 0)`;
-      else if (t.isFloat()) v = inlineNorm(t, `+${v}`) ?? `${this.konst(normalizer(t), `norm_${t}`)}(+${v})`;
+      else if (t.isFloat()) v = inlineNorm(t, `+${v}`) ?? `${this.konst(`norm:${t}`)}(+${v})`;
       prologue.push(`const ${n} = ${v};`);
     });
     for (const [v, k] of this.symbolOf) {
@@ -287,7 +285,7 @@ export class JsCodegen {
       case "AssertStmt": {
         const a = s as AssertStmt;
         const c = this.withPre(() => this.scalar(a.condition, "condition of an assert"));
-        const fail = this.konst(assertFail, "assertFail");
+        const fail = this.konst("assert_fail");
         this.emit(`if (!${c}) ${fail}(${JSON.stringify(`${this.fname}: ${a.message.value}`)});`);
         this.stmt(a.body);
         return;
@@ -589,8 +587,7 @@ export class JsCodegen {
     }
     const stride = this.hoist(r.stride);
     if (name === "int32") return `((${base} + Math.imul(${l}, ${stride})) | 0)`;
-    const kit = kitFor(t);
-    const add = this.konst(kit.add, `${name}_add`), mul = this.konst(kit.mul, `${name}_mul`);
+    const add = this.konst(`arith:${name}:add`), mul = this.konst(`arith:${name}:mul`);
     return `${add}(${base}, ${mul}(${l}, ${stride}))`;
   }
 
@@ -603,7 +600,7 @@ export class JsCodegen {
     if (to.isFloat() && to.bits === 64) return x;
     if (to.isInt() && to.bits === 32) return `(${x} | 0)`;
     if (!from.isFloat() && to.isIntegral() && to.bits < 32) return inlineNorm(to, x)!;
-    return `${this.konst(castFn(from, to), `cast_${from}_${to}`)}(${x})`;
+    return `${this.konst(`cast:${from}:${to}`)}(${x})`;
   }
 
   private binary(e: BinaryOp, l: number): string {
@@ -611,7 +608,7 @@ export class JsCodegen {
     const a = this.sub(e.a, l), b = this.sub(e.b, l);
     const name = t.toString();
     const k = e.kind;
-    if (k === "Min" || k === "Max") return `${this.konst(k === "Min" ? selMin : selMax, k.toLowerCase())}(${a}, ${b})`;
+    if (k === "Min" || k === "Max") return `${this.konst(k.toLowerCase())}(${a}, ${b})`;
     if (name === "int32") {
       switch (k) {
         case "Add": return `((${a} + ${b}) | 0)`;
@@ -620,7 +617,7 @@ export class JsCodegen {
         case "Div": return `((${a} / ${b}) | 0)`;
         case "Mod": return `((${a} % ${b}) | 0)`;
         case "FloorDiv": return `(Math.floor(${a} / ${b}) | 0)`;
-        case "FloorMod": return `${this.konst(floormodI32, "floormod_i32")}(${a}, ${b})`;
+        case "FloorMod": return `${this.konst("floormod_i32")}(${a}, ${b})`;
       }
     } else if (name === "float32") {
       switch (k) {
@@ -640,19 +637,18 @@ export class JsCodegen {
         case "FloorDiv": return `Math.floor(${a} / ${b})`;
       }
     }
-    const kit = kitFor(t);
     const op = { Add: "add", Sub: "sub", Mul: "mul", Div: "div", Mod: "mod", FloorDiv: "floordiv", FloorMod: "floormod" }[k] as
       "add" | "sub" | "mul" | "div" | "mod" | "floordiv" | "floormod";
-    return `${this.konst(kit[op], `${name}_${op}`)}(${a}, ${b})`;
+    return `${this.konst(`arith:${name}:${op}`)}(${a}, ${b})`;
   }
 
   /** Rounds the JS expression `x` to dtype `t`. */
   private norm(t: DataType, x: string): string {
-    return inlineNorm(t, x) ?? `${this.konst(normalizer(t.element()), `norm_${t.element()}`)}(${x})`;
+    return inlineNorm(t, x) ?? `${this.konst(`norm:${t.element()}`)}(${x})`;
   }
 
   private call(c: Call, l: number): string {
-    if (c.op.kind === "GlobalVar") return `${this.konst(thrower(`${this.fname}: calls to @${c.op.name} are not supported by the js target`), "fail")}()`;
+    if (c.op.kind === "GlobalVar") return `${this.konst(`throw:${this.fname}: calls to @${c.op.name} are not supported by the js target`)}()`;
     const op = shortName(c.op as Op);
     const args = c.args;
     const t = c.dtype;
@@ -670,10 +666,8 @@ export class JsCodegen {
       case "reinterpret": {
         const from = args[0]!.dtype;
         if (from.lanes !== t.lanes) this.fail(`T.reinterpret from ${from} to ${t} changes the lane count; not supported by the js target`);
-        const g = reinterpretFn(from.element(), t.element());
-        if (!g) this.fail(`T.reinterpret from ${from} to ${t} is not supported (no byte layout)`);
-        const one = (x: number): number => g!([x])[0]!;
-        return `${this.konst(one, `reinterpret_${from.element()}_${t.element()}`)}(${this.sub(args[0]!, l)})`;
+        if (!reinterpretFn(from.element(), t.element())) this.fail(`T.reinterpret from ${from} to ${t} is not supported (no byte layout)`);
+        return `${this.konst(`reinterpret:${from.element()}:${t.element()}`)}(${this.sub(args[0]!, l)})`;
       }
       case "fabs":
         return this.norm(t, `Math.abs(${this.sub(args[0]!, l)})`);
@@ -691,33 +685,31 @@ export class JsCodegen {
       case "clz": {
         const at = args[0]!.dtype;
         const bits = at.isBool() ? 1 : at.bits;
-        const g = op === "popcount" ? popcount : clz;
-        const fn = (x: number): number => g(x, bits);
-        return this.norm(t, `${this.konst(fn, `${op}${bits}`)}(${this.sub(args[0]!, l)})`);
+        return this.norm(t, `${this.konst(`${op}:${bits}`)}(${this.sub(args[0]!, l)})`);
       }
       case "call_extern":
       case "call_pure_extern": {
         const fn = args[0]?.kind === "StringImm" ? (args[0] as StringImm).value : "?";
-        return `${this.konst(thrower(`${this.fname}: cannot run extern function ${fn} in the js target`), "fail")}()`;
+        return `${this.konst(`throw:${this.fname}: cannot run extern function ${fn} in the js target`)}()`;
       }
       default:
         break;
     }
     const fu = floatUnaryJs[op];
     if (fu !== undefined) {
-      const f = typeof fu === "string" ? fu : this.konst(fu, op);
+      const f = typeof fu === "string" ? fu : this.konst(fu.recipe);
       return this.norm(t, `${f}(${this.sub(args[0]!, l)})`);
     }
     const fb = floatBinaryJs[op];
     if (fb !== undefined || op === "fmod" || op === "nextafter") {
       const a = this.sub(args[0]!, l), b = this.sub(args[1]!, l);
       if (op === "fmod") return this.norm(t, `(${a} % ${b})`);
-      const f = op === "nextafter" ? this.konst(nextafterFn(args[0]!.dtype), `nextafter_${args[0]!.dtype.element()}`)
-        : typeof fb === "string" ? fb : this.konst(fb, op);
+      const f = op === "nextafter" ? this.konst(`nextafter:${args[0]!.dtype.element()}`)
+        : typeof fb === "string" ? fb : this.konst(fb!.recipe);
       return this.norm(t, `${f}(${a}, ${b})`);
     }
     if (/^(bitwise_(and|or|xor|not)|shift_(left|right))$/.test(op)) return this.bitOp(op, c, l);
-    return `${this.konst(thrower(`${this.fname}: operator ${(c.op as Op).name} is not supported by the js target`), "fail")}()`;
+    return `${this.konst(`throw:${this.fname}: operator ${(c.op as Op).name} is not supported by the js target`)}()`;
   }
 
   private hoistLane(e: PrimExpr, l: number): string {
@@ -732,19 +724,7 @@ export class JsCodegen {
     const t = c.args[0]!.dtype.element();
     const a = this.sub(c.args[0]!, l);
     const b = c.args.length > 1 ? this.sub(c.args[1]!, l) : "";
-    if (t.bits === 64) {
-      const signed = t.isInt();
-      const wrap = (r: bigint): number => Number(signed ? BigInt.asIntN(64, r) : BigInt.asUintN(64, r));
-      const fns: Record<string, (x: number, y: number) => number> = {
-        bitwise_and: (x, y) => wrap(BigInt(x) & BigInt(y)),
-        bitwise_or: (x, y) => wrap(BigInt(x) | BigInt(y)),
-        bitwise_xor: (x, y) => wrap(BigInt(x) ^ BigInt(y)),
-        bitwise_not: (x) => wrap(~BigInt(x)),
-        shift_left: (x, y) => wrap(BigInt(x) << BigInt(y)),
-        shift_right: (x, y) => wrap(BigInt(x) >> BigInt(y)),
-      };
-      return `${this.konst(fns[op]!, `${op}_${t}`)}(${a}${b ? `, ${b}` : ""})`;
-    }
+    if (t.bits === 64) return `${this.konst(`bit:${op}:${t}`)}(${a}${b ? `, ${b}` : ""})`;
     switch (op) {
       case "bitwise_and": return this.norm(t, `(${a} & ${b})`);
       case "bitwise_or": return this.norm(t, `(${a} | ${b})`);
@@ -760,25 +740,15 @@ function shortName(op: Op): string {
   return op.name.startsWith("tir.") ? op.name.slice(4) : op.name;
 }
 
-function assertFail(msg: string): never {
-  throw new Error(msg);
-}
-
-function thrower(msg: string): () => never {
-  return () => {
-    throw new Error(msg);
-  };
-}
-
 /** Renders `func` as JavaScript and compiles it. `symbolOf` gives the `syms` slot of each shape variable. */
 export function generateJs(func: PrimFunc, name: string, symbolOf: ReadonlyMap<Var, number>): JsFunction {
   const g = new JsCodegen(func, name, symbolOf);
   const source = g.generate();
   let kernel: JsKernel;
   try {
-    kernel = new Function("C", source)(g.constants) as JsKernel;
+    kernel = instantiateJsKernel(source, g.recipes);
   } catch (e) {
     throw new CodegenError(`js codegen, function ${name}: generated source does not compile (${(e as Error).message}):\n${source}`);
   }
-  return { name, source, constants: g.constants, kernel };
+  return { name, source, recipes: g.recipes, kernel };
 }

@@ -25,7 +25,7 @@
  * and wrap like `x | 0` (NaN / inf give 0). float32 exp / log / log2 / log10 / tanh / sigmoid /
  * erf run in wasm itself (wasm_math.ts, within 3 ulp); other transcendental functions and other
  * dtypes call JavaScript's Math (or the interpreter's functions) in double precision and round to
- * the dtype (wasm_js_imports.ts). Division by zero gives
+ * the dtype (src/target/kernel_imports.ts). Division by zero gives
  * 0 instead of trapping. Vector expressions on float32 / int32 whose lanes are a multiple of 4 use
  * SIMD128 (f32x4 / i32x4, v128 loads and stores for unit-stride ramps), chunk by chunk; every
  * other vector shape is expanded lane by lane. With a shared memory, parallel loops run on worker
@@ -38,44 +38,15 @@ import type { Op } from "../../ir/op_registry.js";
 import type { PrimFunc } from "../../tir/function.js";
 import type { BufferStore, Evaluate, IfThenElse, LetStmt, SeqStmt, Stmt } from "../../tir/stmt.js";
 import { WasmCodegenError, reprOf, wasmType } from "./wasm_types.js";
+import type { WasmFunctionInfo, WasmModuleArtifact } from "./wasm_runtime.js";
 import { ModuleBuilder } from "./wasm_helpers.js";
 import { shortName } from "./wasm_expr.js";
 import { ParallelCodegen, finishParallel } from "./wasm_parallel.js";
+import { relaxedSimdEnabled } from "./wasm_features.js";
 
 export { WASM_ALIGN, WASM_GUARD_BYTES, WasmCodegenError, reprOf, storageBytes, type Repr } from "./wasm_types.js";
 
-/** What the module loader needs to know about one exported function. */
-export interface WasmFunctionInfo {
-  readonly name: string;
-  readonly exportName: string;
-  /** Per PrimFunc parameter: a buffer (its dtype) or a scalar (its representation). */
-  readonly params: readonly ({ kind: "buffer"; dtype: DataType; written: boolean } | { kind: "scalar"; dtype: DataType })[];
-  /** Extra trailing arguments: symbol slots (of the ArgChecker) and their dtypes. */
-  readonly symParams: readonly { sym: number; dtype: DataType }[];
-  /** dtype of the value T.ret returns, if the function returns one. */
-  readonly result?: DataType;
-}
-
-export interface WasmModuleArtifact {
-  readonly binary: Uint8Array;
-  readonly functions: readonly WasmFunctionInfo[];
-  /** JavaScript functions the module imports (module name "weft"). */
-  readonly imports: Record<string, (...a: number[]) => number>;
-  /** The recipe of every import (wasm_js_imports.ts). */
-  readonly importRecipes: Record<string, string>;
-  /** Messages of failed asserts, by index (imported `assert_fail(i)` throws the message). */
-  readonly messages: readonly string[];
-  readonly staticEnd: number;
-  readonly shared: boolean;
-  /** Address of the control block of parallel loops (wasm_parallel.ts), when the module has any. */
-  readonly ctl?: number;
-  /** Memory pages the binary declares as its maximum. */
-  readonly maxPages: number;
-  /** The optimized module as text (on request). */
-  readonly text?: string;
-  /** Loaded from the disk cache (wasm_cache.ts) instead of generated. */
-  readonly fromCache?: boolean;
-}
+export type { WasmFunctionInfo, WasmModuleArtifact } from "./wasm_runtime.js";
 
 export interface WasmCodegenInput {
   readonly func: PrimFunc;
@@ -95,6 +66,8 @@ export interface WasmCodegenOptions {
   simd?: boolean;
   /** Outline parallel loops for worker threads (default true; needs a shared memory). */
   parallel?: boolean;
+  /** Micro-kernels may use relaxed SIMD (default: relaxedSimdEnabled(), wasm_features.ts). */
+  relaxedSimd?: boolean;
 }
 
 /** One PrimFunc as one exported wasm function. */
@@ -194,6 +167,7 @@ export function generateWasm(funcs: readonly WasmCodegenInput[], opts: WasmCodeg
     m.setMemory(1, maxPages, null, [], shared, false, "0");
     m.addMemoryImport("0", "env", "memory", shared);
     mb.parallel = shared && (opts.parallel ?? true);
+    mb.relaxedSimd = opts.relaxedSimd ?? relaxedSimdEnabled();
     const infos: WasmFunctionInfo[] = [];
     funcs.forEach((f, i) => {
       const g = new FunctionCodegen(mb, f.func, f.name, f.symbolOf, opts.simd ?? true);
@@ -217,6 +191,7 @@ export function generateWasm(funcs: readonly WasmCodegenInput[], opts: WasmCodeg
     const binary = m.emitBinary();
     return {
       binary, functions: infos, imports: mb.imports, importRecipes: mb.importRecipes, messages: mb.messages, staticEnd: mb.staticEnd, shared, maxPages,
+      relaxedSimd: mb.usesRelaxedSimd,
       ...(mb.ctl !== undefined ? { ctl: mb.ctl } : {}),
       ...(opts.emitText ? { text: m.emitText() } : {}),
     };

@@ -10,11 +10,11 @@
  * with the recorded sha256; anything else is rebuilt. Artifacts whose imports have no recipe
  * (functions that cannot be rebuilt from data) are not cached.
  */
-import { dtypeOf } from "../../ir/dtype.js";
 import type { IRModule } from "../../ir/module.js";
 import { printScript } from "../../tir/script/index.js";
-import type { WasmCodegenOptions, WasmFunctionInfo, WasmModuleArtifact } from "./codegen_wasm.js";
-import { jsImport } from "./wasm_js_imports.js";
+import type { WasmCodegenOptions, WasmModuleArtifact } from "./codegen_wasm.js";
+import { infoJson, reviveInfo } from "./load_wasm.js";
+import { jsImport } from "../kernel_imports.js";
 import { relaxedSimdEnabled } from "./wasm_features.js";
 
 type NodeDeps = {
@@ -69,6 +69,7 @@ interface KeyFile {
   shared: boolean;
   maxPages: number;
   ctl?: number;
+  relaxedSimd?: boolean;
 }
 
 /** The cache of one build: `get` a verified artifact or undefined, `put` a fresh one. */
@@ -86,7 +87,7 @@ export async function openWasmCache(mod: IRModule, opts: WasmCodegenOptions, cac
   let key: string;
   try {
     // Relaxed SIMD is a process-wide choice (wasm_features.ts) that changes the binary.
-    const all = { ...opts, relaxedSimd: relaxedSimdEnabled() };
+    const all = { ...opts, relaxedSimd: opts.relaxedSimd ?? relaxedSimdEnabled() };
     key = sha([printScript(mod), JSON.stringify(all), codegenFingerprint(d)].join("\0"));
   } catch {
     return undefined; // no key (e.g. a node the printer cannot write): build without the cache
@@ -103,7 +104,7 @@ export async function openWasmCache(mod: IRModule, opts: WasmCodegenOptions, cac
         for (const [name, recipe] of Object.entries(k.imports)) imports[name] = jsImport(recipe);
         return {
           binary, imports, importRecipes: k.imports, messages: k.messages, staticEnd: k.staticEnd, shared: k.shared, maxPages: k.maxPages,
-          functions: k.functions.map(reviveInfo), fromCache: true, ...(k.ctl !== undefined ? { ctl: k.ctl } : {}),
+          functions: k.functions.map(reviveInfo), fromCache: true, relaxedSimd: !!k.relaxedSimd, ...(k.ctl !== undefined ? { ctl: k.ctl } : {}),
         };
       } catch {
         return undefined;
@@ -116,32 +117,12 @@ export async function openWasmCache(mod: IRModule, opts: WasmCodegenOptions, cac
         writeAtomic(bin, a.binary);
         const k: KeyFile = {
           key, binarySha256: sha(a.binary), functions: a.functions.map(infoJson), messages: [...a.messages], imports: { ...a.importRecipes },
-          staticEnd: a.staticEnd, shared: a.shared, maxPages: a.maxPages, ...(a.ctl !== undefined ? { ctl: a.ctl } : {}),
+          staticEnd: a.staticEnd, shared: a.shared, maxPages: a.maxPages, relaxedSimd: !!a.relaxedSimd, ...(a.ctl !== undefined ? { ctl: a.ctl } : {}),
         };
         writeAtomic(kf, JSON.stringify(k));
       } catch {
         // A read-only or full disk only costs the next build its time.
       }
     },
-  };
-}
-
-function infoJson(f: WasmFunctionInfo): unknown {
-  return {
-    ...f,
-    params: f.params.map((p) => ({ ...p, dtype: p.dtype.toString() })),
-    symParams: f.symParams.map((s) => ({ ...s, dtype: s.dtype.toString() })),
-    ...(f.result ? { result: f.result.toString() } : {}),
-  };
-}
-
-function reviveInfo(x: unknown): WasmFunctionInfo {
-  const f = x as { name: string; exportName: string; params: { kind: string; dtype: string; written?: boolean }[]; symParams: { sym: number; dtype: string }[]; result?: string };
-  return {
-    name: f.name,
-    exportName: f.exportName,
-    params: f.params.map((p) => (p.kind === "buffer" ? { kind: "buffer", dtype: dtypeOf(p.dtype), written: !!p.written } : { kind: "scalar", dtype: dtypeOf(p.dtype) })),
-    symParams: f.symParams.map((s) => ({ sym: s.sym, dtype: dtypeOf(s.dtype) })),
-    ...(f.result ? { result: dtypeOf(f.result) } : {}),
   };
 }

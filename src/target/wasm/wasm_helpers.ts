@@ -5,14 +5,14 @@
  * memory region for constant-size temporaries.
  */
 import binaryen from "binaryen";
-import { jsImport } from "./wasm_js_imports.js";
+import { jsImport } from "../kernel_imports.js";
 import { type Ref, WASM_GUARD_BYTES, alignUp } from "./wasm_types.js";
 
 /** Shared state of one binaryen module (imports, helpers, static memory). */
 export class ModuleBuilder {
   readonly m = new binaryen.Module();
   readonly imports: Record<string, (...a: number[]) => number> = {};
-  /** Import name -> its recipe (wasm_js_imports.ts), so that a cached module can rebuild its imports. */
+  /** Import name -> its recipe (src/target/kernel_imports.ts), so that a cached module can rebuild its imports. */
   readonly importRecipes: Record<string, string> = {};
   private readonly importName = new Map<string, string>();
   readonly messages: string[] = [];
@@ -20,6 +20,10 @@ export class ModuleBuilder {
   staticEnd = WASM_GUARD_BYTES;
   /** Parallel loops may run on worker threads (the memory is shared). */
   parallel = false;
+  /** Micro-kernels may use relaxed SIMD (WasmCodegenOptions.relaxedSimd). */
+  relaxedSimd = false;
+  /** Some function uses a relaxed-SIMD instruction (the binary then needs an engine that has them). */
+  usesRelaxedSimd = false;
   /** Outlined parallel loop bodies, by table index (wasm_parallel.ts). */
   readonly outlined: string[] = [];
   /** Address of the parallel control block, once a loop is outlined. */
@@ -27,7 +31,7 @@ export class ModuleBuilder {
   /** Calls of importFn so far: code that calls JavaScript cannot run on a worker. */
   jsImportUses = 0;
 
-  /** Name of the imported JS function of a recipe (wasm_js_imports.ts): `n` f64 arguments, an f64 result. */
+  /** Name of the imported JS function of a recipe (src/target/kernel_imports.ts): `n` f64 arguments, an f64 result. */
   importFn(recipe: string, n: number): string {
     this.jsImportUses++;
     let name = this.importName.get(recipe);

@@ -10,7 +10,7 @@ import { int32, type DataType } from "../../ir/dtype.js";
 import type { Call, Var } from "../../ir/expr.js";
 import type { Op } from "../../ir/op_registry.js";
 import { type Ref, reprOf, wasmType } from "./wasm_types.js";
-import { floatUnary, floatBinary } from "./wasm_js_imports.js";
+import { floatUnary, floatBinary } from "../kernel_imports.js";
 import { ExprCodegen, shortName } from "./wasm_expr.js";
 import { F32_MATH, type F32MathFn, f32MathFunction } from "./wasm_math.js";
 import { type UkernelCallEnv, ukernelCall } from "./wasm_ukernel.js";

@@ -18,15 +18,15 @@ import type { Allocate, For } from "../../tir/stmt.js";
 import { type Binding, type Ref, alignUp, reprOf, wasmType } from "./wasm_types.js";
 import type { ModuleBuilder } from "./wasm_helpers.js";
 import { StmtCodegen } from "./wasm_stmt.js";
+import { CTL, WORKER_ENTRY } from "./wasm_repr.js";
 
-/** i32 slots of the control block (CTL_BYTES at `ModuleBuilder.ctl`). */
-export const CTL = { GEN: 0, FN: 1, CTX: 2, LO: 3, HI: 4, N: 5, NC: 6, NEXT: 7, ACTIVE: 8, SP: 9, TLS: 10, ERR: 11, POOL: 12, EXIT: 13 } as const;
+export { CTL, WORKER_ENTRY };
+
 /** Chunks per participating thread: uneven progress (a busy core) evens out. */
 const CHUNKS_PER_THREAD = 4;
 export const CTL_BYTES = 64;
 const DISPATCH = "__weft_parallel_for";
 const ENSURE = "__weft_ensure";
-export const WORKER_ENTRY = "__weft_worker";
 const I32 = binaryen.i32;
 /** Signature of an outlined body: (sp, ctx, lo, hi). */
 const BODY_PARAMS = binaryen.createType([I32, I32, I32, I32]);

@@ -7,7 +7,7 @@
  * Atomics and WebAssembly: workers are browser Workers where `Worker` is global, Node's
  * worker_threads otherwise (unref'd, so an idle pool never keeps a process alive).
  */
-import { CTL, WORKER_ENTRY } from "./wasm_parallel.js";
+import { CTL, WORKER_ENTRY } from "./wasm_repr.js";
 
 /** Source of a worker (a classic script; CommonJS under Node's `eval: true`). */
 const WORKER_SOURCE = `

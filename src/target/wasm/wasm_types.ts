@@ -12,38 +12,10 @@
  */
 import binaryen from "binaryen";
 import type { DataType } from "../../ir/dtype.js";
+import { WASM_ALIGN, type Repr } from "./wasm_repr.js";
 
 export type Ref = binaryen.ExpressionRef;
-export type Repr = "i32" | "f32" | "f64";
-
-export class WasmCodegenError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "WasmCodegenError";
-  }
-}
-
-/** First byte a kernel may touch: [0, GUARD) stays unused so small negative offsets stay in memory. */
-export const WASM_GUARD_BYTES = 4096;
-export const WASM_ALIGN = 64;
-
-/** The wasm type one lane of `t` is computed in. */
-export function reprOf(t: DataType): Repr {
-  const e = t.element();
-  if (e.isBool()) return "i32";
-  if (e.isFloat()) return e.bits === 32 && e.code === "float" ? "f32" : "f64";
-  if (e.isHandle()) throw new WasmCodegenError(`values of dtype ${t} have no wasm representation`);
-  return e.bits <= 32 ? "i32" : "f64";
-}
-
-/** Bytes one lane of `t` takes in memory (its NDArray storage class). */
-export function storageBytes(t: DataType): number {
-  const e = t.element();
-  if (e.isBool()) return 1;
-  if (e.isFloat()) return e.bits === 64 ? 8 : 4;
-  if (e.bits === 64) return 8;
-  return e.bits <= 8 ? 1 : e.bits === 16 ? 2 : 4;
-}
+export { WASM_ALIGN, WASM_GUARD_BYTES, WasmCodegenError, reprOf, storageBytes, type Repr } from "./wasm_repr.js";
 
 export function wasmType(r: Repr): binaryen.Type {
   return r === "i32" ? binaryen.i32 : r === "f32" ? binaryen.f32 : binaryen.f64;

@@ -19,7 +19,6 @@ import binaryen from "binaryen";
 import type { Call, IntImm, PrimExpr, StringImm } from "../../ir/expr.js";
 import type { Ref } from "./wasm_types.js";
 import type { ModuleBuilder } from "./wasm_helpers.js";
-import { relaxedSimdEnabled } from "./wasm_features.js";
 
 const FMA_RE = /^weft_ukernel_fma_f32_(\d+)x(\d+)$/;
 
@@ -73,7 +72,10 @@ export function fmaUkernelFunction(mb: ModuleBuilder, spec: FmaUkernelSpec): str
   done.add(name);
 
   const m = mb.m;
-  if (relaxed) m.setFeatures(m.getFeatures() | binaryen.Features.RelaxedSIMD);
+  if (relaxed) {
+    m.setFeatures(m.getFeatures() | binaryen.Features.RelaxedSIMD);
+    mb.usesRelaxedSimd = true;
+  }
   const i32 = binaryen.i32;
   const T = vec ? binaryen.v128 : binaryen.f32;
   const W = vec ? 4 : 1; // floats per accumulator
@@ -194,7 +196,7 @@ export function ukernelCall(env: UkernelCallEnv, call: Call): Ref | undefined {
   const known = (e: PrimExpr): number | undefined => (e.kind === "IntImm" && (e as IntImm).value >= 0 ? (e as IntImm).value : undefined);
   const f = fmaUkernelFunction(env.mb, {
     ...tile, ldc: known(a[2]!), lda: known(a[5]!), ldb: known(a[8]!), K: known(a[9]!),
-    simd: env.simd, relaxed: relaxedSimdEnabled(),
+    simd: env.simd, relaxed: env.mb.relaxedSimd,
   });
   const args = [ptr(a[0]!, a[1]!, "C"), ptr(a[3]!, a[4]!, "A"), ptr(a[6]!, a[7]!, "B"), ...[a[2]!, a[5]!, a[8]!, a[9]!].map((x) => env.i32(x))];
   return m.block(null, [m.call(f, args, binaryen.none), m.i32.const(0)], binaryen.i32);

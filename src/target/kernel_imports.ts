@@ -1,18 +1,22 @@
 /**
- * The JavaScript functions a wasm module may import (module "weft"), each named by a recipe
- * string: the code generator asks for a recipe, and a module loaded from the disk cache
- * rebuilds the same functions from the recipes it recorded. One place makes each function, so a
- * cached module and a fresh one always call the same code.
+ * The JavaScript functions generated kernels call, each named by a recipe string: the wasm
+ * code generator imports them (module "weft"), the js code generator hands them to the kernel
+ * factory. A kernel loaded from a disk cache or a saved executable rebuilds the same functions
+ * from the recipes it recorded, so one place makes each function and a reloaded kernel always
+ * calls the same code as a fresh one.
  *
  * Recipes: `unary:OP` / `binary:OP` (math in double precision: floatUnary / floatBinary),
  * `norm:DTYPE` (round to a dtype), `cast:FROM:TO`, `arith:DTYPE:OP` (the interpreter's
  * arithmetic of dtypes wasm has no instructions for), `abs:DTYPE`, `popcount:BITS`, `clz:BITS`,
- * `nextafter:DTYPE`, `copysign`, `round_half_even`, `bit:OP:DTYPE` (64-bit bitwise operations).
+ * `nextafter:DTYPE`, `copysign`, `round_half_even`, `bit:OP:DTYPE` (64-bit bitwise operations),
+ * `reinterpret:FROM:TO` (one lane), `min`, `max` (`a < b ? a : b`), `floormod_i32`,
+ * `assert_fail` (throws its argument as the message) and `throw:MESSAGE` (a function that throws
+ * MESSAGE, which may contain colons).
  */
-import { dtypeOf } from "../../ir/dtype.js";
-import { roundHalfEven } from "../../ir/float_format.js";
-import { clz, copysign, cpow, erf, ldexp, nextafterFn, popcount } from "../../tir/interp/math.js";
-import { castFn, kitFor, normalizer } from "../../tir/interp/scalar_ops.js";
+import { dtypeOf } from "../ir/dtype.js";
+import { roundHalfEven } from "../ir/float_format.js";
+import { clz, copysign, cpow, erf, ldexp, nextafterFn, popcount, reinterpretFn } from "../tir/interp/math.js";
+import { castFn, kitFor, normalizer } from "../tir/interp/scalar_ops.js";
 
 export type JsFn = (...a: number[]) => number;
 
@@ -44,7 +48,14 @@ function bitOp(op: string, dtype: string): JsFn | undefined {
   }
 }
 
+function thrower(message: string): JsFn {
+  return () => {
+    throw new Error(message);
+  };
+}
+
 function make(recipe: string): JsFn | undefined {
+  if (recipe.startsWith("throw:")) return thrower(recipe.slice(6));
   const [kind, a = "", b = ""] = recipe.split(":");
   switch (kind) {
     case "unary": return floatUnary[a];
@@ -65,6 +76,19 @@ function make(recipe: string): JsFn | undefined {
     case "copysign": return copysign;
     case "round_half_even": return roundHalfEven;
     case "bit": return bitOp(a, b);
+    case "reinterpret": {
+      const g = reinterpretFn(dtypeOf(a), dtypeOf(b));
+      return g ? (x) => g([x])[0]! : undefined;
+    }
+    case "min": return (x, y) => (x < y! ? x : y!);
+    case "max": return (x, y) => (x > y! ? x : y!);
+    case "floormod_i32": return (x, y) => {
+      const r = x % y!;
+      return (r !== 0 && r < 0 !== y! < 0 ? r + y! : r) | 0;
+    };
+    case "assert_fail": return (message) => {
+      throw new Error(String(message));
+    };
     default: return undefined;
   }
 }
@@ -75,7 +99,7 @@ export function jsImport(recipe: string): JsFn {
   let f = made.get(recipe);
   if (!f) {
     f = make(recipe);
-    if (!f) throw new Error(`wasm: unknown JavaScript import recipe "${recipe}"`);
+    if (!f) throw new Error(`kernel imports: unknown JavaScript function recipe "${recipe}" (a kernel artifact from a newer or corrupt build?)`);
     made.set(recipe, f);
   }
   return f;
