@@ -374,7 +374,7 @@ export class BlockBuilder implements InferContext {
     }
     if (!(fs instanceof FuncStructInfo)) throw new TypeError(`BlockBuilder: calling a value that is not a function (${sinfoText(fs)})`);
     if (!fs.params) return fs.ret;
-    const callee = op instanceof GlobalVar ? `@${op.name}` : "the callee";
+    const callee = op instanceof GlobalVar ? `@${op.name}` : op instanceof Var ? `'${op.name}'` : "the callee";
     if (fs.params.length !== call.args.length) {
       throw new TypeError(`BlockBuilder: ${callee} takes ${fs.params.length} argument(s), got ${call.args.length}`);
     }

@@ -425,8 +425,10 @@ class RelaxScriptParser {
 }
 
 function assigns(s: A.Stmt, name: string): boolean {
-  if (s.kind === "Assign") return s.targets.some((t) => t.kind === "Name" && t.id === name);
-  if (s.kind === "AnnAssign") return s.target.kind === "Name" && s.target.id === name;
+  const binds = (t: A.Expr): boolean => (t.kind === "Name" ? t.id === name : (t.kind === "Tuple" || t.kind === "List") && t.elts.some(binds));
+  if (s.kind === "Assign") return s.targets.some(binds);
+  if (s.kind === "AnnAssign") return binds(s.target);
+  if (s.kind === "FunctionDef") return s.name === name;
   return false;
 }
 
