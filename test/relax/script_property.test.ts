@@ -151,6 +151,9 @@ describe("random Relax functions round-trip through TVMScript", () => {
         const back = parseRelaxScript(text);
         if (!structuralEqual(back, mod)) throw new Error(`round trip changed the module:\n${text}\n---\n${printRelax(back)}`);
         expect(printRelax(back)).toBe(text);
+        // The same module written with tuple unpacking (a, b = R.split(...)) parses equal.
+        const unpacked = text.replace(/^( +)(\w+): R\.Tuple\(.*\) = (R\.split\(.*\))\n\1(\w+): .* = \2\[0\]\n\1(\w+): .* = \2\[1\]$/gm, "$1$4, $5 = $3");
+        if (!structuralEqual(parseRelaxScript(unpacked), mod)) throw new Error(`unpacking changed the module:\n${unpacked}`);
         expect((mod.get("main") as Function).retStructInfo).toBeDefined();
       }),
       { numRuns: 60 },
