@@ -8,6 +8,10 @@
  * Symbolic vars: in a signature, a quoted name (`R.Tensor(("n", 4))`) or an undefined bare
  * name (`R.Tensor((n, 4))`) defines an int64 var; `n = T.int64()` in the body names it again
  * (or declares a var a later match_cast defines).
+ *
+ * Module functions are `cls.f` or `Module.f`, with or without a `cls = Module` line. In a
+ * body, `a, b = value` unpacks a tuple and `@R.function def inner(...)` binds a local function
+ * that may use the vars and symbolic vars defined before it.
  */
 import { DataType } from "../../ir/dtype.js";
 import { GlobalVar, Var as TirVar } from "../../ir/expr.js";

@@ -13,7 +13,9 @@
  * Symbolic vars print quoted in the signature (they are not defined yet in Python terms) and
  * are declared `n = T.int64()` at the top of the body. An If bound to `v` prints as Python
  * if/else whose branches end by assigning `v`. PrimFuncs of a module print with the TIR
- * printer, sharing its name table. `String(node)` of any Relax node reads as TVMScript.
+ * printer, sharing its name table; Relax functions refer to module functions as `cls.f`. A
+ * Function bound in a body prints as a nested `@R.function def`. `String(node)` of any Relax
+ * node reads as TVMScript.
  */
 import { setNodePrinter, type Var as TirVar } from "../../ir/expr.js";
 import { IRModule, type BaseFunc } from "../../ir/module.js";
