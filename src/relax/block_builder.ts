@@ -386,7 +386,9 @@ export class BlockBuilder implements InferContext {
         throw new TypeError(`BlockBuilder: argument ${i} of ${callee} is ${sinfoText(a)}, which can never match the parameter's ${sinfoText(p)}`);
       }
     });
-    return substituteStructInfo(fs.ret, vmap, this.analyzer);
+    // A callee dim that no argument determines (the argument's shape is unknown) is unknown here.
+    const own = new Set(fs.params.flatMap((p) => structInfoVars(p)));
+    return eraseToWellDefined(substituteStructInfo(fs.ret, vmap, this.analyzer), (v) => !own.has(v) || vmap.has(v));
   }
 
   private normalizeIf(e: If): If {
