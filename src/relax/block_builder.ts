@@ -61,13 +61,16 @@ interface FunctionFrame {
 
 export class BlockBuilder implements InferContext {
   readonly analyzer = new Analyzer();
-  private readonly functions = new Map<string, [GlobalVar, BaseFunc]>();
+  private functions = new Map<string, [GlobalVar, BaseFunc]>();
   private frame: FunctionFrame | undefined;
+  /** For a local function's builder: what the enclosing function had defined when it began. */
+  private outerTir: ReadonlySet<TirVar> = new Set();
+  private outerVars: ReadonlySet<Var> = new Set();
   /** Symbolic vars defined by the enclosing function's params and match_casts so far. */
   private readonly definedTir = new Set<TirVar>();
   private readonly liveVars = new Set<Var>();
   /** Signatures of functions declared before their bodies exist (forward calls in a module). */
-  private readonly signatures = new Map<string, FuncStructInfo>();
+  private signatures = new Map<string, FuncStructInfo>();
 
   constructor(module?: IRModule) {
     if (module) for (const [g, f] of module.entries()) this.functions.set(g.name, [g, f]);
@@ -123,6 +126,20 @@ export class BlockBuilder implements InferContext {
     return new IRModule([...this.functions.values()]);
   }
 
+  /**
+   * A builder for a local function (a closure) inside the function open here: it shares this
+   * module, and its body may use the vars and symbolic vars defined here so far.
+   */
+  local(): BlockBuilder {
+    this.requireFrame("local");
+    const c = new BlockBuilder();
+    c.functions = this.functions;
+    c.signatures = this.signatures;
+    c.outerTir = new Set(this.definedTir);
+    c.outerVars = new Set(this.liveVars);
+    return c;
+  }
+
   // ------------------------------------------------------------ scopes
 
   beginFunction(name: string, params: readonly Var[]): void {
@@ -130,6 +147,8 @@ export class BlockBuilder implements InferContext {
     this.frame = { name, params, blocks: [], scopes: [], block: undefined, names: new Map(), checks: [] };
     this.definedTir.clear();
     this.liveVars.clear();
+    for (const v of this.outerTir) this.definedTir.add(v);
+    for (const v of this.outerVars) this.liveVars.add(v);
     for (const p of params) {
       if (p instanceof DataflowVar) throw new TypeError(`BlockBuilder: parameter '${p.name}' of "${name}" cannot be a DataflowVar`);
       for (const v of structInfoVars(p.structInfo)) this.definedTir.add(v);
@@ -148,9 +167,10 @@ export class BlockBuilder implements InferContext {
     const body = this.normalizeArg(result);
     this.closeBlock();
     const seq = new SeqExpr(f.blocks, body);
-    const params = new Set<TirVar>();
+    // What a caller can see: the params, and for a local function what encloses it.
+    const params = new Set<TirVar>(this.outerTir);
     for (const p of f.params) for (const v of structInfoVars(p.structInfo)) params.add(v);
-    const inferred = eraseToWellDefined(structInfoOf(body), (v) => params.has(v), (e) => f.params.includes(e as Var));
+    const inferred = eraseToWellDefined(structInfoOf(body), (v) => params.has(v), (e) => f.params.includes(e as Var) || this.outerVars.has(e as Var));
     let ret = inferred;
     if (opts.retStructInfo) {
       if (baseCheck(opts.retStructInfo, structInfoOf(body), this.analyzer) === "fail") {
@@ -354,7 +374,7 @@ export class BlockBuilder implements InferContext {
     }
     if (!(fs instanceof FuncStructInfo)) throw new TypeError(`BlockBuilder: calling a value that is not a function (${sinfoText(fs)})`);
     if (!fs.params) return fs.ret;
-    const callee = op instanceof GlobalVar ? `@${op.name}` : "the callee";
+    const callee = op instanceof GlobalVar ? `@${op.name}` : op instanceof Var ? `'${op.name}'` : "the callee";
     if (fs.params.length !== call.args.length) {
       throw new TypeError(`BlockBuilder: ${callee} takes ${fs.params.length} argument(s), got ${call.args.length}`);
     }
@@ -366,7 +386,9 @@ export class BlockBuilder implements InferContext {
         throw new TypeError(`BlockBuilder: argument ${i} of ${callee} is ${sinfoText(a)}, which can never match the parameter's ${sinfoText(p)}`);
       }
     });
-    return substituteStructInfo(fs.ret, vmap, this.analyzer);
+    // A callee dim that no argument determines (the argument's shape is unknown) is unknown here.
+    const own = new Set(fs.params.flatMap((p) => structInfoVars(p)));
+    return eraseToWellDefined(substituteStructInfo(fs.ret, vmap, this.analyzer), (v) => !own.has(v) || vmap.has(v));
   }
 
   private normalizeIf(e: If): If {

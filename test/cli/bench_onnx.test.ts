@@ -9,7 +9,7 @@ import { cli } from "./cli_harness.js";
 import { benchOnnx, loadOnnxRuntime, onnxBenchTable, type OrtModule, type OrtTensor } from "../../src/cli/bench_onnx.js";
 import { importOnnx } from "../../src/frontend/index.js";
 import { mainOf } from "../frontend/helpers.js";
-import { evalMain } from "../frontend/relax_eval.js";
+import { evalMain } from "../relax/reference_eval.js";
 
 afterEach(() => vi.restoreAllMocks());
 

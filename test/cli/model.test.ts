@@ -7,7 +7,7 @@ import { importOnnx } from "../../src/frontend/index.js";
 import { NDArray } from "../../src/runtime/ndarray.js";
 import { fromNpy, toNpy } from "../../src/runtime/npy.js";
 import { mainOf } from "../frontend/helpers.js";
-import { evalMain } from "../frontend/relax_eval.js";
+import { evalMain } from "../relax/reference_eval.js";
 
 afterEach(() => vi.restoreAllMocks());
 

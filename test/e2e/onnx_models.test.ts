@@ -11,7 +11,8 @@ import { NDArray } from "../../src/runtime/ndarray.js";
 import { findCompiler } from "../../src/target/c/index.js";
 import { mainOf } from "../frontend/helpers.js";
 import { TinyBert, cnn, mlp } from "../frontend/models.js";
-import { arr, evalMain, type Arr } from "../frontend/relax_eval.js";
+import { evalMain } from "../relax/reference_eval.js";
+import { arr, type Nd } from "../relax/reference_ops.js";
 
 const hasC = (() => {
   try {
@@ -26,7 +27,7 @@ const TARGETS = ["js", "wasm", ...(hasC ? ["c"] : [])];
 const rand = (rng: InstanceType<typeof nn.Rng>, shape: number[]) => arr(shape, () => rng.next() * 2 - 1);
 
 /** Largest |a - b| relative to the largest |b| (float32 kernels against a float64 reference). */
-function relErr(got: NDArray, want: Arr): number {
+function relErr(got: NDArray, want: Nd): number {
   expect(got.shape).toEqual(want.shape);
   const g = got.toArray();
   let scale = 1e-6, err = 0;
@@ -37,7 +38,7 @@ function relErr(got: NDArray, want: Arr): number {
   return err / scale;
 }
 
-async function check(model: nn.Module, specs: nn.InputSpec[], cases: Arr[][], target: string, dtype = "float32"): Promise<void> {
+async function check(model: nn.Module, specs: nn.InputSpec[], cases: Nd[][], target: string, dtype = "float32"): Promise<void> {
   const mod = importOnnx(nn.exportOnnx(model, specs));
   const { vm } = await build(mod, target);
   for (const inputs of cases) {

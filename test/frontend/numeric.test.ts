@@ -1,5 +1,5 @@
 /**
- * Numerical checks of import and export without the VM: the test evaluator (relax_eval.ts)
+ * Numerical checks of import and export without the VM: the reference evaluator (test/relax/reference_eval.ts)
  * runs the Relax functions; converters that compose several Relax ops are compared with a
  * direct JavaScript implementation of the ONNX op, and each nn model's two export paths
  * (straight to Relax, and through ONNX bytes and the importer) must compute the same values.
@@ -8,12 +8,13 @@ import { describe, expect, it } from "vitest";
 import { OnnxGraphBuilder, importOnnx, nn, type OnnxAttrValue } from "../../src/frontend/index.js";
 import { mainOf } from "./helpers.js";
 import { TinyBert, cnn, mlp } from "./models.js";
-import { arr, evalMain, maxAbsDiff, type Arr } from "./relax_eval.js";
+import { evalMain } from "../relax/reference_eval.js";
+import { arr, maxAbsDiff, type Nd } from "../relax/reference_ops.js";
 
 const rand = (rng: InstanceType<typeof nn.Rng>, shape: number[]) => arr(shape, () => rng.next() * 2 - 1);
 
 /** Imports a one-node model with float inputs `shapes` (all graph inputs) and evaluates it. */
-function runOnnx(opType: string, inputs: Arr[], attrs: Readonly<Record<string, OnnxAttrValue>> = {}, extra: (g: OnnxGraphBuilder) => string[] = () => []): Arr {
+function runOnnx(opType: string, inputs: Nd[], attrs: Readonly<Record<string, OnnxAttrValue>> = {}, extra: (g: OnnxGraphBuilder) => string[] = () => []): Nd {
   const g = new OnnxGraphBuilder();
   const names = inputs.map((a, i) => g.input(`x${i}`, "float32", a.shape));
   g.output(g.op(opType, [...names, ...extra(g)], attrs));
@@ -28,7 +29,7 @@ function idx(shape: number[], i: number): number[] {
   }
   return out;
 }
-const get = (a: Arr, ix: number[]) => a.data[ix.reduce((o, v, k) => o * a.shape[k]! + v, 0)]!;
+const get = (a: Nd, ix: number[]) => a.data[ix.reduce((o, v, k) => o * a.shape[k]! + v, 0)]!;
 
 describe("converters compared with a direct implementation of the ONNX op", () => {
   const rng = new nn.Rng(11);
@@ -114,7 +115,7 @@ describe("converters compared with a direct implementation of the ONNX op", () =
 });
 
 describe("nn models: the Relax export and the imported ONNX export compute the same values", () => {
-  function compare(model: nn.Module, inputs: nn.InputSpec[], values: Arr[], tol: number) {
+  function compare(model: nn.Module, inputs: nn.InputSpec[], values: Nd[], tol: number) {
     const direct = evalMain(mainOf(nn.exportRelax(model, inputs)), values);
     const viaOnnx = evalMain(mainOf(importOnnx(nn.exportOnnx(model, inputs))), values);
     expect(direct.data.every(Number.isFinite)).toBe(true);

@@ -105,6 +105,22 @@ describe("BlockBuilder", () => {
     expect(() => bb.function("bad", [tvar("y", [5, 3])], () => bb.emit(new Call(gv, [tvar("y", [5, 3])])))).toThrow(/argument 0 of @inner/);
   });
 
+  it("a callee dim no argument determines is unknown to the caller, not the callee's var", () => {
+    const n = sym("n");
+    const bb = new BlockBuilder();
+    const p = tvar("p", [n, 2]);
+    bb.function("inner", [p], () => bb.emit(op.nn.relu(p)));
+    const x = new Var("x", new TensorStructInfo(2, float32));
+    const y = tvar("y", [sym("m"), 2]);
+    bb.function("main", [x, y], () => {
+      const a = bb.emit(new Call(bb.getGlobalVar("inner"), [x]));
+      expect(a.structInfo.toString()).toContain('R.Tensor(dtype="float32", ndim=2)');
+      const b = bb.emit(new Call(bb.getGlobalVar("inner"), [y]));
+      expect(structuralEqual(b.structInfo, y.structInfo)).toBe(true);
+      return b;
+    });
+  });
+
   it("symbolic reshape: provable counts pass, provable mismatch fails, undecided is recorded", () => {
     const n = sym("n"), m = sym("m");
     const x = tvar("x", [n, m]);

@@ -4,7 +4,9 @@ import { float32 } from "../../src/ir/dtype.js";
 import type { PrimExpr } from "../../src/ir/expr.js";
 import { IRModule } from "../../src/ir/module.js";
 import { structuralEqual } from "../../src/ir/structural.js";
-import { BlockBuilder, Function, TensorStructInfo, Var, op, parseRelaxScript, printRelax, type Expr } from "../../src/relax/index.js";
+import {
+  BlockBuilder, Call, Function, TensorStructInfo, TupleGetItem, TupleStructInfo, Var, op, parseRelaxScript, printRelax, type Expr,
+} from "../../src/relax/index.js";
 import { sym, tensor } from "./helpers.js";
 
 interface Step {
@@ -15,19 +17,50 @@ interface Step {
   flag: boolean;
 }
 
-const step = fc.record({ kind: fc.nat(15), a: fc.nat(20), b: fc.nat(20), axis: fc.integer({ min: -3, max: 3 }), flag: fc.boolean() });
+const step = fc.record({ kind: fc.nat(18), a: fc.nat(20), b: fc.nat(20), axis: fc.integer({ min: -3, max: 3 }), flag: fc.boolean() });
 const dim = fc.oneof(fc.constantFrom("n", "m"), fc.integer({ min: 1, max: 4 }));
 const shape = fc.array(dim, { minLength: 1, maxLength: 3 });
 
 const UNARY = [op.exp, op.tanh, op.sigmoid, op.negative, op.abs, op.nn.relu, op.nn.gelu, op.nn.silu];
 const BINARY = [op.add, op.subtract, op.multiply, op.divide, op.maximum, op.minimum, op.power];
 
+/** Module functions `helper<nd>` (one per rank, shapes symbolic) that main may call through cls. */
+function helpers(bb: BlockBuilder, privateHelpers: boolean): void {
+  for (let nd = 0; nd <= 4; nd++) {
+    const p = new Var("x", tensor(Array.from({ length: nd }, (_, i) => sym(`h${i}`))));
+    bb.function(`helper${nd}`, [p], () => bb.emit(op.nn.relu(op.add(p, p))), { private: privateHelpers });
+  }
+}
+
+/** Binds a local function that captures `captured` and applies it to `x` (same StructInfo as its parameter). */
+function closure(bb: BlockBuilder, x: Var, captured: Var, unary: number): Expr {
+  const lb = bb.local();
+  const y = new Var("y", x.structInfo);
+  lb.beginFunction("inner", [y]);
+  let r = lb.emit(UNARY[unary % UNARY.length]!(y));
+  try {
+    r = lb.emit(op.add(r, captured));
+  } catch {
+    // Shapes that do not broadcast: the capture only feeds a reduction that is added back.
+    r = lb.emit(op.add(r, op.sum(captured, null)));
+  }
+  const fn = lb.endFunction(r, { private: true });
+  return new Call(bb.emit(fn, "inner"), [x]);
+}
+
+/** Splits `x` (at index 1 of `axis`) and binds both parts as `a, b = R.split(...)` would. */
+function unpackSplit(bb: BlockBuilder, x: Var, axis: number): Var[] {
+  const t = bb.emit(op.split(x, [1], axis));
+  return (t.structInfo as TupleStructInfo).fields.map((_, i) => bb.emit(new TupleGetItem(t, i)));
+}
+
 /** Builds a well-typed function from random steps: each step picks an op valid for its operands. */
-function build(shapes: (string | number)[][], steps: Step[], useDataflow: boolean, matchCast: boolean): IRModule {
+function build(shapes: (string | number)[][], steps: Step[], useDataflow: boolean, matchCast: boolean, privateHelpers = false): IRModule {
   const syms = { n: sym("n"), m: sym("m") };
   const dims = (s: (string | number)[]): (PrimExpr | number)[] => s.map((d) => (typeof d === "string" ? syms[d as "n" | "m"] : d));
   const params = shapes.map((s, i) => new Var(`p${i}`, tensor(dims(s))));
   const bb = new BlockBuilder();
+  helpers(bb, privateHelpers);
   const body = (): Expr => {
     const pool: Var[] = [...params];
     if (matchCast) pool.push(bb.matchCast(params[0]!, tensor([sym("k"), ...dims(shapes[0]!).slice(1)]), "cast"));
@@ -83,6 +116,18 @@ function build(shapes: (string | number)[][], steps: Step[], useDataflow: boolea
         case 14:
           e = op.astype(op.astype(x, "float16"), "float32");
           break;
+        case 15:
+          e = new Call(bb.getGlobalVar(`helper${nd}`), [x]);
+          break;
+        case 16:
+          e = closure(bb, x, params[s.b % params.length]!, s.a);
+          break;
+        case 17: {
+          const parts = unpackSplit(bb, x, ax);
+          pool.push(...parts.slice(0, -1));
+          e = parts[parts.length - 1]!;
+          break;
+        }
         default:
           e = op.nn.logSoftmax(x, ax);
       }
@@ -100,12 +145,15 @@ function build(shapes: (string | number)[][], steps: Step[], useDataflow: boolea
 describe("random Relax functions round-trip through TVMScript", () => {
   it("print -> parse -> structurally equal -> same text", () => {
     fc.assert(
-      fc.property(fc.array(shape, { minLength: 1, maxLength: 3 }), fc.array(step, { minLength: 1, maxLength: 12 }), fc.boolean(), fc.boolean(), (shapes, steps, df, mc) => {
-        const mod = build(shapes, steps, df, mc);
+      fc.property(fc.array(shape, { minLength: 1, maxLength: 3 }), fc.array(step, { minLength: 1, maxLength: 12 }), fc.boolean(), fc.boolean(), fc.boolean(), (shapes, steps, df, mc, ph) => {
+        const mod = build(shapes, steps, df, mc, ph);
         const text = printRelax(mod);
         const back = parseRelaxScript(text);
         if (!structuralEqual(back, mod)) throw new Error(`round trip changed the module:\n${text}\n---\n${printRelax(back)}`);
         expect(printRelax(back)).toBe(text);
+        // The same module written with tuple unpacking (a, b = R.split(...)) parses equal.
+        const unpacked = text.replace(/^( +)(\w+): R\.Tuple\(.*\) = (R\.split\(.*\))\n\1(\w+): .* = \2\[0\]\n\1(\w+): .* = \2\[1\]$/gm, "$1$4, $5 = $3");
+        if (!structuralEqual(parseRelaxScript(unpacked), mod)) throw new Error(`unpacking changed the module:\n${unpacked}`);
         expect((mod.get("main") as Function).retStructInfo).toBeDefined();
       }),
       { numRuns: 60 },

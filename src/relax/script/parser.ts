@@ -8,6 +8,10 @@
  * Symbolic vars: in a signature, a quoted name (`R.Tensor(("n", 4))`) or an undefined bare
  * name (`R.Tensor((n, 4))`) defines an int64 var; `n = T.int64()` in the body names it again
  * (or declares a var a later match_cast defines).
+ *
+ * Module functions are `cls.f` or `Module.f`, with or without a `cls = Module` line. In a
+ * body, `a, b = value` unpacks a tuple and `@R.function def inner(...)` binds a local function
+ * that may use the vars and symbolic vars defined before it.
  */
 import { DataType } from "../../ir/dtype.js";
 import { GlobalVar, Var as TirVar } from "../../ir/expr.js";
@@ -20,8 +24,9 @@ import type * as A from "../../tir/script/python/ast.js";
 import { DEFAULT_FILE } from "../../tir/script/python/errors.js";
 import { parsePython } from "../../tir/script/python/parser.js";
 import { BlockBuilder } from "../block_builder.js";
-import { Function, If, Var, type AttrValue, type Expr } from "../expr.js";
-import { FuncStructInfo, ObjectStructInfo, type StructInfo } from "../struct_info.js";
+import { Function, If, TupleGetItem, Var, type AttrValue, type Expr } from "../expr.js";
+import { sinfoText } from "../op/infer_util.js";
+import { FuncStructInfo, ObjectStructInfo, TupleStructInfo, type StructInfo } from "../struct_info.js";
 import {
   DataflowMarker, FuncAttrMarker, MatchCastValue, ModuleRef, OutputMarker, RPath, RelaxEvaluator, describe,
 } from "./parser_eval.js";
@@ -36,7 +41,7 @@ interface FuncFrame {
 class RelaxScriptParser {
   readonly sp: ScriptParser;
   readonly ev: RelaxEvaluator;
-  readonly bb = new BlockBuilder();
+  bb = new BlockBuilder();
   private func: FuncFrame | undefined;
 
   constructor(source: string, file: string) {
@@ -257,8 +262,10 @@ class RelaxScriptParser {
       case "Assign":
       case "AnnAssign": {
         const target = s.kind === "Assign" ? s.targets[0] : s.target;
-        if (!target || target.kind !== "Name" || (s.kind === "Assign" && s.targets.length !== 1)) {
-          return ctx.fail("only single-name assignments are supported in Relax functions (name = value)", s.span);
+        if (s.kind === "Assign" && s.targets.length !== 1) return ctx.fail("chained assignments (a = b = value) are not supported; assign one name at a time", s.span);
+        if (s.kind === "Assign" && (target?.kind === "Tuple" || target?.kind === "List")) return this.unpack(target.elts, s.value, siblings, index, outputs);
+        if (!target || target.kind !== "Name") {
+          return ctx.fail("expected a name or a tuple of names on the left of '=' (name = value, or a, b = value)", target?.span ?? s.span);
         }
         if (!s.value) return ctx.fail(`'${target.id}' needs a value`, s.span);
         if (this.declaration(target.id, s.value)) return;
@@ -269,26 +276,76 @@ class RelaxScriptParser {
           this.ev.bind(target.id, v);
           return;
         }
-        let bound: Var;
         if (v instanceof MatchCastValue) {
-          bound = this.bb.matchCast(v.value, v.sinfo, target.id, { exactName: true });
-        } else {
-          const expr = this.ev.toExpr(v, s.value.span);
-          const isOutput = outputs?.has(target.id) && !siblings.slice(index + 1).some((x) => assigns(x, target.id));
-          bound = isOutput
-            ? this.bb.emitOutput(expr, target.id, { exactName: true, structInfo: ann })
-            : this.bb.emit(expr, target.id, { exactName: true, structInfo: ann });
+          this.ev.bind(target.id, this.bb.matchCast(v.value, v.sinfo, target.id, { exactName: true }));
+          return;
         }
-        this.ev.bind(target.id, bound);
+        this.assign(target.id, this.ev.toExpr(v, s.value.span), ann, siblings, index, outputs);
         return;
       }
       case "With":
         return this.dataflow(s);
       case "If":
         return this.ifStmt(s);
+      case "FunctionDef":
+        return this.localFunction(s, siblings, index, outputs);
       default:
         return ctx.fail(`unsupported statement in a Relax function (${s.kind})`, s.span);
     }
+  }
+
+  /** Binds `name` to `expr`; in a dataflow block, as an output when R.output names it and nothing reassigns it later. */
+  private assign(name: string, expr: Expr, ann: StructInfo | undefined, siblings: readonly A.Stmt[], index: number, outputs?: ReadonlySet<string>): void {
+    const isOutput = outputs?.has(name) && !siblings.slice(index + 1).some((x) => assigns(x, name));
+    const opts = { exactName: true, structInfo: ann };
+    this.ev.bind(name, isOutput ? this.bb.emitOutput(expr, name, opts) : this.bb.emit(expr, name, opts));
+  }
+
+  /**
+   * `a, b = value`, as TVM binds it: a tuple value that is not a var is bound to a fresh var
+   * first, then each name to an item of it (`a = lv[0]`); a tuple literal binds its fields.
+   */
+  private unpack(targets: readonly A.Expr[], value: A.Expr, siblings: readonly A.Stmt[], index: number, outputs?: ReadonlySet<string>): void {
+    const ctx = this.ctx;
+    const names = targets.map((t) => {
+      if (t.kind !== "Name") return ctx.fail("tuple unpacking takes plain names (a, b = value); nested or starred targets are not supported", t.span);
+      return t.id;
+    });
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup !== undefined) ctx.fail(`'${dup}' appears twice on the left of '='`, targets[names.lastIndexOf(dup)]!.span);
+    const v = this.ev.eval(value);
+    const count = (n: number, what: string) => {
+      if (n !== names.length) ctx.fail(`cannot unpack ${what} into ${names.length} names: it has ${n} field(s)`, value.span);
+    };
+    if (Array.isArray(v)) {
+      count(v.length, "a tuple literal");
+      const fields = v.map((x) => this.ev.toExpr(x, value.span));
+      names.forEach((n, i) => this.assign(n, fields[i]!, undefined, siblings, index, outputs));
+      return;
+    }
+    if (v instanceof MatchCastValue) return ctx.fail("R.match_cast cannot be unpacked directly; bind it to one name, then unpack that name", value.span);
+    let tuple = this.ev.toExpr(v, value.span);
+    if (!(tuple instanceof Var)) tuple = this.ctx.guard(value.span, () => this.bb.emit(tuple));
+    const sinfo = tuple.structInfo;
+    if (!(sinfo instanceof TupleStructInfo)) return ctx.fail(`cannot unpack a value of ${sinfoText(sinfo!)}: only a tuple value can be unpacked`, value.span);
+    count(sinfo.fields.length, `a value of ${sinfoText(sinfo)}`);
+    names.forEach((n, i) => this.assign(n, new TupleGetItem(tuple, i), undefined, siblings, index, outputs));
+  }
+
+  /** A local function (closure): `@R.function def inner(...)` in a function body binds `inner`. */
+  private localFunction(def: A.FunctionDef, siblings: readonly A.Stmt[], index: number, outputs?: ReadonlySet<string>): void {
+    const d = this.decorator(def);
+    if (d.kind !== "relax") return this.ctx.fail(`only @R.function can be defined inside a Relax function ('${def.name}' is not one)`, def.span);
+    const outer = this.bb, func = this.func;
+    this.bb = outer.local();
+    let fn: Function;
+    try {
+      fn = this.relaxFunction(def, true, d.isPure);
+    } finally {
+      this.bb = outer;
+      this.func = func;
+    }
+    this.assign(def.name, fn, undefined, siblings, index, outputs);
   }
 
   /** `n = T.int64()`: names a symbolic var (reusing one a signature defined). */
@@ -372,8 +429,10 @@ class RelaxScriptParser {
 }
 
 function assigns(s: A.Stmt, name: string): boolean {
-  if (s.kind === "Assign") return s.targets.some((t) => t.kind === "Name" && t.id === name);
-  if (s.kind === "AnnAssign") return s.target.kind === "Name" && s.target.id === name;
+  const binds = (t: A.Expr): boolean => (t.kind === "Name" ? t.id === name : (t.kind === "Tuple" || t.kind === "List") && t.elts.some(binds));
+  if (s.kind === "Assign") return s.targets.some(binds);
+  if (s.kind === "AnnAssign") return binds(s.target);
+  if (s.kind === "FunctionDef") return s.name === name;
   return false;
 }
 

@@ -250,6 +250,9 @@ export class RelaxEvaluator {
         if (v instanceof PrimExpr) return new PrimValue(v);
         return this.ctx.fail(`R.prim_value expects an int, bool or PrimExpr, got ${describe(v)}`, e.span);
       }
+      case "tuple":
+        if (kw.size > 0) return this.ctx.fail("R.tuple takes its fields as positional arguments", e.span);
+        return new Tuple(pos.map((p) => this.toExpr(p.v, p.span)));
       case "str":
         return new StringImm(String(need(0, "a string").v));
       case "dtype":
@@ -415,6 +418,7 @@ export function describe(v: RValue): string {
   if (v instanceof PyFloat) return `the float ${v.value}`;
   if (Array.isArray(v)) return `a tuple of ${v.length} item(s)`;
   if (v instanceof RPath) return `R.${v.path}`;
+  if (v instanceof ModuleRef) return "the module itself (use one of its functions, cls.name)";
   if (v instanceof GlobalVar) return `the function ${v.name}`;
   if (v instanceof PrimExpr) return `a ${v.dtype} expression`;
   if (v instanceof StructInfo) return "a struct info";

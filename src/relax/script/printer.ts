@@ -13,7 +13,9 @@
  * Symbolic vars print quoted in the signature (they are not defined yet in Python terms) and
  * are declared `n = T.int64()` at the top of the body. An If bound to `v` prints as Python
  * if/else whose branches end by assigning `v`. PrimFuncs of a module print with the TIR
- * printer, sharing its name table. `String(node)` of any Relax node reads as TVMScript.
+ * printer, sharing its name table; Relax functions refer to module functions as `cls.f`. A
+ * Function bound in a body prints as a nested `@R.function def`. `String(node)` of any Relax
+ * node reads as TVMScript.
  */
 import { setNodePrinter, type Var as TirVar } from "../../ir/expr.js";
 import { IRModule, type BaseFunc } from "../../ir/module.js";
@@ -64,6 +66,7 @@ function moduleDoc(r: RelaxPrinter, mod: IRModule): DefDoc {
   const f = p.enter(mod);
   try {
     p.names.reserve("Module");
+    p.names.reserve("cls");
     const entries = [...mod.entries()].map(([g, fn]) => [g.name, fn] as [string, BaseFunc]);
     const rank = (n: string) => (n === "main" ? 1 : 0);
     entries.sort((a, b) => rank(a[0]) - rank(b[0]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -82,23 +85,35 @@ function moduleDoc(r: RelaxPrinter, mod: IRModule): DefDoc {
   }
 }
 
-function functionDoc(r: RelaxPrinter, fn: Function, name: string): DefDoc {
+/**
+ * A function as `@R.function def name(...)`. A local function (`nested`, bound in another
+ * function's body) keeps every attribute and is never private; a module function that uses
+ * another module function starts with `cls = Module`, as TVM prints it.
+ */
+function functionDoc(r: RelaxPrinter, fn: Function, name: string, nested = false): DefDoc {
   const p = r.p;
   const f = p.enter(fn);
+  const usedBefore = r.usedModule;
+  r.usedModule = false;
   try {
     // Symbolic vars first (so Relax names never take theirs), in order of appearance.
     const syms: TirVar[] = [];
     for (const v of fn.params) structInfoVars(v.structInfo, syms);
     collectBodySymbols(fn.body, syms);
-    for (const v of syms) if (!p.isDefined(v)) p.define(v, v.name, f);
-    const params = fn.params.map((v) => `${p.define(v, v.name, f)}: ${signatureSinfo(r, v.structInfo)}`);
-    const ret = signatureSinfo(r, fn.retStructInfo);
-    for (const v of syms) f.stmts.push(line(`${p.lookup(v)} = ${p.T("int64")}()`));
-    const attrs = Object.entries(fn.attrs).filter(([k, v]) => !(k === "global_symbol" && v === name));
+    // A local function sees the symbolic vars of the function around it.
+    const fresh = syms.filter((v) => !p.isDefined(v));
+    for (const v of fresh) p.define(v, v.name, f);
+    const quoted = new Set(fresh);
+    const params = fn.params.map((v) => `${p.define(v, v.name, f)}: ${signatureSinfo(r, v.structInfo, quoted)}`);
+    const ret = signatureSinfo(r, fn.retStructInfo, quoted);
+    for (const v of fresh) f.stmts.push(line(`${p.lookup(v)} = ${p.T("int64")}()`));
+    const clsAt = f.stmts.length;
+    const attrs = Object.entries(fn.attrs).filter(([k, v]) => nested || !(k === "global_symbol" && v === name));
     if (attrs.length > 0) f.stmts.push(line(callText(r.R("func_attr"), [r.attr(Object.fromEntries(attrs))])));
     f.stmts.push(...bodyDocs(r, fn.body, f, (e) => [line(`return ${r.expr(e)}`)]));
+    if (r.usedModule && !nested) f.stmts.splice(clsAt, 0, line("cls = Module"));
     const deco: [string, string][] = [];
-    if (fn.attrs["global_symbol"] === undefined) deco.push(["private", "True"]);
+    if (!nested && fn.attrs["global_symbol"] === undefined) deco.push(["private", "True"]);
     if (!fn.isPure) deco.push(["pure", "False"]);
     return {
       kind: "def",
@@ -108,16 +123,17 @@ function functionDoc(r: RelaxPrinter, fn: Function, name: string): DefDoc {
       blankAfter: true,
     };
   } finally {
+    r.usedModule ||= usedBefore;
     p.exit(f);
   }
 }
 
-function signatureSinfo(r: RelaxPrinter, s: StructInfo): string {
-  r.quoteSymbols = true;
+function signatureSinfo(r: RelaxPrinter, s: StructInfo, quoted: ReadonlySet<TirVar>): string {
+  r.quoteSymbols = quoted;
   try {
     return r.sinfo(s);
   } finally {
-    r.quoteSymbols = false;
+    r.quoteSymbols = undefined;
   }
 }
 
@@ -126,6 +142,8 @@ function collectBodySymbols(e: Expr, out: TirVar[]): void {
   for (const b of e.blocks) {
     for (const x of b.bindings) {
       if (x instanceof MatchCast) structInfoVars(x.structInfo, out);
+      // A local function declares the symbolic vars of its own signature.
+      if (x.value instanceof Function) continue;
       structInfoVars(x.variable.structInfo, out);
       if (x.value instanceof If) {
         collectBodySymbols(x.value.trueBranch, out);
@@ -171,7 +189,10 @@ function bindingDocs(r: RelaxPrinter, b: Binding, frame: ReturnType<PrinterConte
     };
     return [{ kind: "if", header: `if ${cond}:`, then: branch(e.trueBranch), orelse: branch(e.falseBranch) }];
   }
-  if (b.value instanceof Function) throw new Error("printScript: nested Relax functions are not supported by the printer yet");
+  if (b instanceof VarBinding && b.value instanceof Function) {
+    // The def names the var; its StructInfo is the function's own.
+    return [functionDoc(r, b.value, p.define(v, v.name, frame), true)];
+  }
   const rhs = b instanceof MatchCast ? callText(r.R("match_cast"), [r.expr(b.value), r.sinfo(b.structInfo)]) : r.expr(b.value);
   const name = p.define(v, v.name, frame);
   return [line(`${name}: ${r.sinfo(v.structInfo)} = ${rhs}`)];

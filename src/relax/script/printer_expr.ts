@@ -19,9 +19,11 @@ import {
 } from "../struct_info.js";
 
 export class RelaxPrinter {
-  /** In a function signature symbolic vars are not defined yet: bare ones print quoted. */
-  quoteSymbols = false;
+  /** In a function signature the symbolic vars it defines print quoted (bare ones only). */
+  quoteSymbols: ReadonlySet<TirVar> | undefined;
   usesRelax = false;
+  /** Whether a module function was referenced (`cls.name`) since the enclosing function began. */
+  usedModule = false;
 
   constructor(readonly p: PrinterContext) {}
 
@@ -31,7 +33,7 @@ export class RelaxPrinter {
   }
 
   prim(e: PrimExpr): string {
-    if (this.quoteSymbols && (e.kind === "Var" || e.kind === "SizeVar")) return quote(this.symName(e as TirVar));
+    if ((e.kind === "Var" || e.kind === "SizeVar") && this.quoteSymbols?.has(e as TirVar)) return quote(this.symName(e as TirVar));
     return primText(e, { name: (v) => this.symName(v), fallback: (x) => exprText(this.p, x) });
   }
 
@@ -90,7 +92,10 @@ export class RelaxPrinter {
   }
 
   globalVar(gv: GlobalVar): string {
-    return this.p.moduleGlobals?.get(gv.name) ?? gv.name;
+    const text = this.p.moduleGlobals?.get(gv.name);
+    if (text === undefined) return gv.name;
+    this.usedModule = true;
+    return text;
   }
 
   expr(e: Expr): string {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { assertStructuralEqual } from "../../../src/ir/structural.js";
 import { parseRelaxScript, printRelax, transform } from "../../../src/relax/index.js";
-import { Rng, evalRelax, expectArraysClose, randomArray } from "./pass_helpers.js";
+import { Rng, randomArray } from "../../../src/tir/interp/index.js";
+import { evalRelax, expectArraysClose } from "../reference_eval.js";
 
 const { DecomposeOps, CanonicalizeBindings, LegalizeOps, runPipeline } = transform;
 

@@ -10,7 +10,8 @@ import type { IRModule } from "../../../src/ir/module.js";
 import { Call, Function, SeqExpr, parseRelaxScript, printRelax, transform } from "../../../src/relax/index.js";
 import { applyDefaultSchedule, defaultScheduleWithReport } from "../../../src/schedule/default/index.js";
 import { PrimFunc } from "../../../src/tir/function.js";
-import { Rng, evalRelax, expectArraysClose, randomArray, type HostArray } from "./pass_helpers.js";
+import { Rng, randomArray, type HostArray } from "../../../src/tir/interp/index.js";
+import { evalRelax, expectArraysClose } from "../reference_eval.js";
 
 const { LegalizeOps, AnnotateTIROpPattern, FuseOps, FuseTIR, OP_PATTERN_ATTR, opPatternName, runPipeline } = transform;
 

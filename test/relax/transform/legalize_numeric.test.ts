@@ -13,9 +13,10 @@ import {
   BlockBuilder, Call, Constant, Function, SeqExpr, ShapeExpr, TensorStructInfo, Var, op, transform, type Expr,
 } from "../../../src/relax/index.js";
 import { PrimFunc } from "../../../src/tir/function.js";
-import { Rng, evalDim, evalRelax, fromArray, randomArray, toArray, type HostArray, type Value } from "./pass_helpers.js";
-import * as ref from "./reference.js";
-import type { Nd } from "./reference.js";
+import { Rng, fromArray, randomArray, toArray, type HostArray } from "../../../src/tir/interp/index.js";
+import { evalDim, evalRelax, type Value } from "../reference_eval.js";
+import * as ref from "../reference_ops.js";
+import type { Nd } from "../reference_ops.js";
 
 type Dim = number | string | ((s: Syms) => PrimExpr);
 type Syms = (name: string) => TirVar;
@@ -65,7 +66,7 @@ function inputs(c: Case, mod: IRModule, syms: Map<string, TirVar>, rng: Rng): Ho
   });
 }
 
-const nd = (a: HostArray): Nd => ({ shape: [...a.shape], data: toArray(a) });
+const nd = (a: HostArray): Nd => ({ shape: [...a.shape], data: Float64Array.from(toArray(a)) });
 
 function compare(got: Value, want: Nd | Nd[], tol: number): void {
   if (Array.isArray(want)) {
@@ -298,7 +299,7 @@ const MANIP: Case[] = [
     name: "broadcast_to",
     params: [f([3, 1])],
     call: ([x]) => op.broadcastTo(x!, [2, 3, 4]),
-    ref: ([x]) => ref.bcast([x!, { shape: [2, 3, 4], data: Array(24).fill(0) }], (p) => p),
+    ref: ([x]) => ref.bcast([x!, { shape: [2, 3, 4], data: new Float64Array(24) }], (p) => p),
   },
   {
     name: "strided_slice",

@@ -11,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import { assertStructuralEqual } from "../../../src/ir/structural.js";
 import { Function, SeqExpr, parseRelaxScript, printRelax, transform } from "../../../src/relax/index.js";
 import { PrimFunc } from "../../../src/tir/function.js";
-import { Rng, evalRelax, expectArraysClose, randomArray } from "./pass_helpers.js";
+import { Rng, randomArray } from "../../../src/tir/interp/index.js";
+import { evalRelax, expectArraysClose } from "../reference_eval.js";
 
 const T = transform;
 

@@ -1,37 +1,25 @@
 /**
- * Naive JavaScript references for the Relax operators (double precision, row-major).
+ * Naive float64 references for the Relax operators (row-major, numpy semantics), shared by
+ * the reference evaluator and the tests that state expected values directly. Written for
+ * clarity, independently of the kernels under test.
  */
-import { numericErf } from "../../../src/tir/interp/index.js";
+import { numel, ravel, unravel } from "../te/te_harness.js";
+
+export { numel, ravel, unravel };
 
 export interface Nd {
   shape: number[];
-  data: number[];
-}
-
-export const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-export function unravel(p: number, shape: readonly number[]): number[] {
-  const idx = Array<number>(shape.length);
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = p % shape[i]!;
-    p = Math.floor(p / shape[i]!);
-  }
-  return idx;
-}
-
-export function ravel(idx: readonly number[], shape: readonly number[]): number {
-  let p = 0;
-  for (let i = 0; i < shape.length; i++) p = p * shape[i]! + idx[i]!;
-  return p;
+  data: Float64Array;
 }
 
 export const at = (a: Nd, idx: readonly number[]) => a.data[ravel(idx, a.shape)]!;
 
+/** An array whose element at flat position i is f(i). */
+export const arr = (shape: readonly number[], f: (i: number) => number): Nd => ({ shape: [...shape], data: Float64Array.from({ length: numel(shape) }, (_, i) => f(i)) });
+
+/** An array whose element at index idx is f(idx). */
 export function build(shape: readonly number[], f: (idx: number[]) => number): Nd {
-  const n = numel(shape);
-  const data = Array<number>(n);
-  for (let p = 0; p < n; p++) data[p] = f(unravel(p, shape));
-  return { shape: [...shape], data };
+  return arr(shape, (p) => f(unravel(p, shape)));
 }
 
 export const map = (x: Nd, f: (v: number) => number): Nd => ({ shape: [...x.shape], data: x.data.map(f) });
@@ -48,9 +36,7 @@ export function bcast(xs: readonly Nd[], f: (...v: number[]) => number): Nd {
     }
     shape.push(d);
   }
-  return build(shape, (idx) =>
-    f(...xs.map((x) => at(x, x.shape.map((d, i) => (d === 1 ? 0 : idx[i + n - x.shape.length]!))))),
-  );
+  return build(shape, (idx) => f(...xs.map((x) => at(x, x.shape.map((d, i) => (d === 1 ? 0 : idx[i + n - x.shape.length]!))))));
 }
 
 export function matmul(a: Nd, b: Nd): Nd {
@@ -72,83 +58,46 @@ export function matmul(a: Nd, b: Nd): Nd {
     for (let k = 0; k < K; k++) s += at(A, [...pick(ba), i, k]) * at(B, [...pick(bb), k, j]);
     return s;
   });
-  let shape = [...batch, ...(a1 ? [] : [M]), ...(b1 ? [] : [N])];
-  if (a1 && b1) shape = [...batch];
-  return { shape, data: full.data };
+  return { shape: [...batch, ...(a1 ? [] : [M]), ...(b1 ? [] : [N])], data: full.data };
 }
 
-export function reduce(x: Nd, axes: number[] | null, keepdims: boolean, kind: "sum" | "mean" | "max" | "min" | "prod"): Nd {
+export type ReduceKind = "sum" | "mean" | "max" | "min" | "prod";
+
+/** Reduces `axes` (all when null; negative counts from the end). */
+export function reduce(x: Nd, axes: readonly number[] | null, keepdims: boolean, kind: ReduceKind): Nd {
   const nd = x.shape.length;
   const red = new Set((axes ?? [...Array(nd).keys()]).map((a) => (a < 0 ? a + nd : a)));
-  const outShape: number[] = [];
-  x.shape.forEach((d, i) => (red.has(i) ? keepdims && outShape.push(1) : outShape.push(d)));
-  const acc = new Map<number, number[]>();
+  const kept = x.shape.map((d, i) => (red.has(i) ? 1 : d));
+  const init = { sum: 0, mean: 0, max: -Infinity, min: Infinity, prod: 1 }[kind];
+  const step = { sum: (a: number, v: number) => a + v, mean: (a: number, v: number) => a + v, max: Math.max, min: Math.min, prod: (a: number, v: number) => a * v }[kind];
+  const acc = new Float64Array(numel(kept)).fill(init);
   x.data.forEach((v, p) => {
-    const idx = unravel(p, x.shape);
-    const o: number[] = [];
-    idx.forEach((q, i) => (red.has(i) ? keepdims && o.push(0) : o.push(q)));
-    const key = ravel(o, outShape);
-    const l = acc.get(key) ?? [];
-    l.push(v);
-    acc.set(key, l);
+    const o = ravel(unravel(p, x.shape).map((q, i) => (red.has(i) ? 0 : q)), kept);
+    acc[o] = step(acc[o]!, v);
   });
-  return build(outShape, (idx) => {
-    const l = acc.get(ravel(idx, outShape))!;
-    switch (kind) {
-      case "sum":
-        return l.reduce((a, b) => a + b, 0);
-      case "mean":
-        return l.reduce((a, b) => a + b, 0) / l.length;
-      case "max":
-        return Math.max(...l);
-      case "min":
-        return Math.min(...l);
-      case "prod":
-        return l.reduce((a, b) => a * b, 1);
-    }
-  });
-}
-
-/** Values along `axis` through position `idx` (whose entry at axis is ignored). */
-function line(x: Nd, idx: readonly number[], axis: number): number[] {
-  const out: number[] = [];
-  for (let k = 0; k < x.shape[axis]!; k++) {
-    const j = [...idx];
-    j[axis] = k;
-    out.push(at(x, j));
-  }
-  return out;
+  const count = x.shape.filter((_, i) => red.has(i)).reduce((a, b) => a * b, 1);
+  const data = kind === "mean" ? acc.map((s) => s / count) : acc;
+  return { shape: keepdims ? kept : x.shape.filter((_, i) => !red.has(i)), data };
 }
 
 export function softmax(x: Nd, axis: number, log = false): Nd {
-  const ax = axis < 0 ? axis + x.shape.length : axis;
-  return build(x.shape, (idx) => {
-    const l = line(x, idx, ax);
-    const m = Math.max(...l);
-    const s = l.reduce((a, v) => a + Math.exp(v - m), 0);
-    const v = at(x, idx);
-    return log ? v - m - Math.log(s) : Math.exp(v - m) / s;
-  });
+  const m = reduce(x, [axis], true, "max");
+  const e = bcast([x, m], (v, mx) => Math.exp(v - mx));
+  const s = reduce(e, [axis], true, "sum");
+  return log ? bcast([x, m, s], (v, mx, sum) => v - mx - Math.log(sum)) : bcast([e, s], (v, sum) => v / sum);
 }
 
-export function layerNorm(x: Nd, g: Nd, b: Nd, axes: number[], eps: number): Nd {
+/** Normalizes over `axes`; the scale and shift have the shape of those axes. */
+export function layerNorm(x: Nd, g: Nd, b: Nd, axes: readonly number[], eps: number): Nd {
   const nd = x.shape.length;
   const ax = axes.map((a) => (a < 0 ? a + nd : a));
+  const mean = reduce(x, ax, true, "mean");
+  const c = bcast([x, mean], (v, m) => v - m);
+  const variance = reduce(map(c, (v) => v * v), ax, true, "mean");
+  const norm = bcast([c, variance], (v, s) => v / Math.sqrt(s + eps));
   return build(x.shape, (idx) => {
-    const vals: number[] = [];
-    const walk = (k: number, j: number[]) => {
-      if (k === ax.length) return void vals.push(at(x, j));
-      for (let q = 0; q < x.shape[ax[k]!]!; q++) {
-        const jj = [...j];
-        jj[ax[k]!] = q;
-        walk(k + 1, jj);
-      }
-    };
-    walk(0, [...idx]);
-    const mean = vals.reduce((a, v) => a + v, 0) / vals.length;
-    const variance = vals.reduce((a, v) => a + (v - mean) ** 2, 0) / vals.length;
     const pi = ax.map((a) => idx[a]!);
-    return ((at(x, idx) - mean) / Math.sqrt(variance + eps)) * at(g, pi) + at(b, pi);
+    return at(norm, idx) * at(g, pi) + at(b, pi);
   });
 }
 
@@ -160,9 +109,10 @@ export function batchNorm(x: Nd, g: Nd, b: Nd, mean: Nd, vr: Nd, axis: number, e
 }
 
 export interface Conv2dParams {
-  strides: [number, number];
-  pad: [number, number, number, number];
-  dilation: [number, number];
+  strides: readonly [number, number];
+  /** top, left, bottom, right */
+  pad: readonly [number, number, number, number];
+  dilation: readonly [number, number];
   groups: number;
 }
 
@@ -189,7 +139,9 @@ export function conv2d(x: Nd, w: Nd, p: Conv2dParams): Nd {
   });
 }
 
-export function pool2d(x: Nd, kind: "max" | "avg", k: [number, number], strides: [number, number], pad: [number, number, number, number], countIncludePad: boolean): Nd {
+export function pool2d(
+  x: Nd, kind: "max" | "avg", k: readonly [number, number], strides: readonly [number, number], pad: readonly [number, number, number, number], countIncludePad: boolean,
+): Nd {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const OH = Math.floor((H + pad[0] + pad[2] - k[0]) / strides[0]) + 1;
   const OW = Math.floor((W + pad[1] + pad[3] - k[1]) / strides[1]) + 1;
@@ -210,7 +162,8 @@ export function pool2d(x: Nd, kind: "max" | "avg", k: [number, number], strides:
   });
 }
 
-export function transpose(x: Nd, axes: number[]): Nd {
+/** Output axis i is input axis axes[i]. */
+export function transpose(x: Nd, axes: readonly number[]): Nd {
   return build(axes.map((a) => x.shape[a]!), (idx) => {
     const src: number[] = [];
     axes.forEach((a, i) => (src[a] = idx[i]!));
@@ -219,24 +172,25 @@ export function transpose(x: Nd, axes: number[]): Nd {
 }
 
 export function concat(xs: readonly Nd[], axis: number): Nd {
+  const ax = axis < 0 ? axis + xs[0]!.shape.length : axis;
   const shape = [...xs[0]!.shape];
-  shape[axis] = xs.reduce((a, x) => a + x.shape[axis]!, 0);
+  shape[ax] = xs.reduce((a, x) => a + x.shape[ax]!, 0);
   return build(shape, (idx) => {
-    let k = idx[axis]!;
+    let k = idx[ax]!;
     for (const x of xs) {
-      if (k < x.shape[axis]!) {
+      if (k < x.shape[ax]!) {
         const j = [...idx];
-        j[axis] = k;
+        j[ax] = k;
         return at(x, j);
       }
-      k -= x.shape[axis]!;
+      k -= x.shape[ax]!;
     }
-    throw new Error("unreachable");
+    throw new Error("concat: index out of range");
   });
 }
 
 /** x[begin:end:stride] along `axes` (begin/end already non-negative and in range). */
-export function slice(x: Nd, axes: number[], begin: number[], end: number[], strides: number[]): Nd {
+export function slice(x: Nd, axes: readonly number[], begin: readonly number[], end: readonly number[], strides: readonly number[]): Nd {
   const start = x.shape.map(() => 0), step = x.shape.map(() => 1), shape = [...x.shape];
   axes.forEach((a, i) => {
     start[a] = begin[i]!;
@@ -246,19 +200,43 @@ export function slice(x: Nd, axes: number[], begin: number[], end: number[], str
   return build(shape, (idx) => at(x, idx.map((v, k) => start[k]! + v * step[k]!)));
 }
 
+/** numpy.take; negative indices count from the end; `axis` null takes from the flattened array. */
 export function take(x: Nd, ind: Nd, axis: number | null): Nd {
-  if (axis === null) return build(ind.shape, (idx) => x.data[norm(at(ind, idx), x.data.length)]!);
-  const shape = [...x.shape.slice(0, axis), ...ind.shape, ...x.shape.slice(axis + 1)];
+  if (axis === null) return build(ind.shape, (idx) => x.data[wrap(at(ind, idx), x.data.length)]!);
+  const ax = axis < 0 ? axis + x.shape.length : axis;
+  const shape = [...x.shape.slice(0, ax), ...ind.shape, ...x.shape.slice(ax + 1)];
   const ni = ind.shape.length;
   return build(shape, (idx) => {
-    const i = norm(at(ind, idx.slice(axis, axis + ni)), x.shape[axis]!);
-    return at(x, [...idx.slice(0, axis), i, ...idx.slice(axis + ni)]);
+    const i = wrap(at(ind, idx.slice(ax, ax + ni)), x.shape[ax]!);
+    return at(x, [...idx.slice(0, ax), i, ...idx.slice(ax + ni)]);
   });
 }
 
-const norm = (i: number, d: number) => (i < 0 ? i + d : i);
+const wrap = (i: number, d: number) => (i < 0 ? i + d : i);
 
-export const erf = numericErf;
+/** erf to double precision: a power series near 0, a continued fraction in the tails. */
+export function erf(x: number): number {
+  const t = Math.abs(x);
+  if (t < 2.5) {
+    let sum = t, term = t;
+    for (let n = 1; n < 60; n++) {
+      term *= (-t * t) / n;
+      sum += term / (2 * n + 1);
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  let f = 0;
+  for (let n = 60; n >= 1; n--) f = n / 2 / (t + f);
+  return Math.sign(x) * (1 - Math.exp(-t * t) / Math.sqrt(Math.PI) / (t + f));
+}
+
 export const gelu = (v: number) => 0.5 * v * (1 + erf(v / Math.SQRT2));
 export const geluTanh = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
 export const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+export function maxAbsDiff(a: Nd, b: Nd): number {
+  if (a.shape.join() !== b.shape.join()) throw new Error(`shape mismatch: (${a.shape}) vs (${b.shape})`);
+  let m = 0;
+  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!));
+  return m;
+}
