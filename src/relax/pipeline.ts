@@ -5,10 +5,12 @@
  *   1. `opts.passes` (default `PRE_VM_PASSES`): the graph-level passes that bring the module
  *      to call_tir form: Normalize, DecomposeOps, LegalizeOps, FoldConstant, FuseOps, FuseTIR
  *      and clean-ups;
- *   2. `VM_LOWERING_PASSES`: ToNonDataflow, CallTIRRewrite, StaticPlanBlockMemory,
- *      KillAfterLastUse, VMShapeLower;
- *   3. the PrimFuncs, default-scheduled (unless `defaultSchedule: false`), built with the target's
- *      code generator (`js`, `c`, `wasm`);
+ *   2. `schedulePasses(target)` (unless `defaultSchedule: false`): ScheduleKernels (the default
+ *      CPU schedules), SplitWeightPacking (a kernel's packing of a constant weight becomes a
+ *      kernel of its own), LiftTransformParams (constant-only work runs once per VM);
+ *   3. `VM_LOWERING_PASSES`: ToNonDataflow, CallTIRRewrite, StaticPlanBlockMemory,
+ *      KillAfterLastUse, VMShapeLower; the PrimFuncs are built with the target's code
+ *      generator (`js`, `c`, `wasm`);
  *   4. VM codegen to an Executable that carries the kernels in the form their target saves
  *      (`Module.exportArtifact`): "wasm-module" (the binaries) for wasm, "js-source" (the
  *      generated JavaScript) for js; those load without the compiler, in a browser too
@@ -29,7 +31,6 @@ import type { Module } from "../runtime/module.js";
 import type { Executable, KernelArtifact } from "../runtime/vm/executable.js";
 import { KernelLoadError, loadExecutable as loadWithRegisteredLoaders, registerKernelLoader } from "../runtime/vm/kernel_loader.js";
 import { VirtualMachine } from "../runtime/vm/vm.js";
-import { applyDefaultSchedule } from "../schedule/default/index.js";
 import { build as buildTarget } from "../target/build.js";
 import "../target/c/index.js";
 import "../target/js/load_js.js";
@@ -88,13 +89,20 @@ export function primFuncsOf(mod: IRModule): IRModule {
   return new IRModuleClass([...mod.entries()].filter(([, f]) => f instanceof PrimFunc));
 }
 
+/**
+ * The kernels' schedules for `target`, then the weight packing they start with moved out of
+ * the per-call path: split into kernels of its own, run once (LiftTransformParams).
+ */
+export function schedulePasses(target: Target | string): Pass[] {
+  return [T.ScheduleKernels(Target.from(target)), T.SplitWeightPacking, T.LiftTransformParams];
+}
+
 export async function build(mod: IRModule, target: Target | string, opts: RelaxBuildOptions = {}): Promise<Built> {
   const t = Target.from(target);
-  const passes = [...(opts.passes ?? PRE_VM_PASSES), ...VM_LOWERING_PASSES];
+  const passes = [...(opts.passes ?? PRE_VM_PASSES), ...((opts.defaultSchedule ?? true) ? schedulePasses(t) : []), ...VM_LOWERING_PASSES];
   const dumpDir = opts.dumpDir ?? envDumpDir();
   const lowered = runRelaxPipeline(mod, passes, dumpDir);
-  let kernels = primFuncsOf(lowered);
-  if (opts.defaultSchedule ?? true) kernels = applyDefaultSchedule(kernels, t);
+  const kernels = primFuncsOf(lowered);
   const names = kernels.functionList.length ? [...kernels.entries()].map(([g]) => g.name) : [];
   const modules = names.length ? [await buildTarget(kernels, t)] : [];
   const saved = await modules[0]?.exportArtifact?.();

@@ -18,3 +18,6 @@ export * from "./annotate_tir_op_pattern.js";
 export * from "./fuse_ops.js";
 export * from "./fuse_tir.js";
 export * from "./rewrite_dataflow_reshape.js";
+export * from "./split_weight_packing.js";
+export * from "./lift_transform_params.js";
+export * from "./schedule_kernels.js";

@@ -270,3 +270,15 @@ registerBuiltin("vm.builtin.read_if_cond", (c) => {
 
 /** identity(x): moves a value into a register (If results, returned constants). */
 registerBuiltin("vm.builtin.identity", (x) => x);
+
+/**
+ * cached_call(f): f() on the first call, the same result afterwards. LiftTransformParams uses
+ * it to run a function's constant-only computations (weight packing) once per VM; the VM hands
+ * builtins one function value per function and VM, so the cache is per VM.
+ */
+const callCache = new WeakMap<object, unknown>();
+registerBuiltin("vm.builtin.cached_call", (f) => {
+  if (typeof f !== "function") throw new VMError(`cached_call: expected a function, got ${describeValue(f)}`);
+  if (!callCache.has(f)) callCache.set(f, (f as () => unknown)());
+  return callCache.get(f);
+});

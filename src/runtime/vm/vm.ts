@@ -28,6 +28,7 @@ export class VirtualMachine {
   private table: Callable[];
   private readonly plain: Callable[];
   private readonly timings = new Map<number, ProfileEntry>();
+  private readonly funcValues: ((...xs: unknown[]) => unknown)[] = [];
   private readonly constants: readonly unknown[];
   private readonly modules: readonly Module[];
 
@@ -116,10 +117,10 @@ export class VirtualMachine {
         return a.v;
       case "const":
         return this.constants[a.i];
-      case "func": {
-        const callee = this.table[a.i]!;
-        return (...xs: unknown[]) => callee(xs);
-      }
+      case "func":
+        // One function value per table entry and VM, so builtins may key caches on it
+        // (vm.builtin.cached_call); it calls through the current table (profiling included).
+        return (this.funcValues[a.i] ??= (...xs: unknown[]) => this.table[a.i]!(xs));
     }
   }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PRE_VM_PASSES, VM_LOWERING_PASSES, build, loadExecutable, type Built } from "../../../src/relax/pipeline.js";
+import { PRE_VM_PASSES, VM_LOWERING_PASSES, build, loadExecutable, schedulePasses, type Built } from "../../../src/relax/pipeline.js";
 import { parseRelaxScript, build as relaxBuild } from "../../../src/relax/index.js";
 import { NDArray } from "../../../src/runtime/ndarray.js";
 import { findCompiler } from "../../../src/target/c/index.js";
@@ -147,7 +147,8 @@ ${KERNELS}
     const { tmpdir } = await import("node:os");
     const dir = mkdtempSync(join(tmpdir(), "weft-relax-dump-"));
     await build(parseRelaxScript(MLP), "js", { dumpDir: dir });
-    const names = [...PRE_VM_PASSES, ...VM_LOWERING_PASSES].map((p) => p.name);
+    const names = [...PRE_VM_PASSES, ...schedulePasses("js"), ...VM_LOWERING_PASSES].map((p) => p.name);
+    expect(names).toContain("LiftTransformParams");
     expect(readdirSync(dir).filter((f) => f.startsWith("relax_")).sort()).toEqual([
       "relax_00_input.py",
       ...names.map((n, i) => `relax_${String(i + 1).padStart(2, "0")}_${n}.py`),
