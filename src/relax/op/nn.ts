@@ -240,4 +240,7 @@ function pool(name: string) {
     });
 }
 export const maxPool2d = pool("max_pool2d");
+
+export * from "./nn_attention.js";
+export * from "./nn_norm.js";
 export const avgPool2d = pool("avg_pool2d");

@@ -1,0 +1,153 @@
+/**
+ * Naive double-precision references for attention, resize (ONNX Resize semantics), cumsum,
+ * argmax / argmin and group normalization, written from the operator definitions. Shared by
+ * the LegalizeOps tests and the frontend's test evaluator.
+ */
+import { at, build, numel, type Nd } from "./reference.js";
+
+export interface NdLike {
+  shape: readonly number[];
+  data: ArrayLike<number>;
+}
+const nd = (x: NdLike): Nd => ({ shape: [...x.shape], data: Array.from(x.data) });
+
+export interface AttentionRef {
+  scale?: number;
+  causal?: "TopLeft" | "BottomRight";
+  bias?: NdLike;
+}
+
+/** q [B, S, N, H], k [B, L, Nk, H], v [B, L, Nk, Hv] -> [B, S, N, Hv]. */
+export function attention(q0: NdLike, k0: NdLike, v0: NdLike, o: AttentionRef = {}): Nd {
+  const q = nd(q0), k = nd(k0), v = nd(v0);
+  const [B, S, N, H] = q.shape as [number, number, number, number];
+  const [, L, Nk] = k.shape as [number, number, number];
+  const Hv = v.shape[3]!;
+  const scale = o.scale ?? 1 / Math.sqrt(H);
+  const bias = o.bias && nd(o.bias);
+  const biasAt = (b: number, n: number, i: number, j: number) => {
+    if (!bias) return 0;
+    const full = [b, n, i, j].slice(4 - bias.shape.length);
+    return at(bias, full.map((x, t) => (bias.shape[t] === 1 ? 0 : x)));
+  };
+  const out = build([B, S, N, Hv], () => 0);
+  for (let b = 0; b < B; b++) for (let n = 0; n < N; n++) for (let i = 0; i < S; i++) {
+    const kn = Math.floor(n / (N / Nk));
+    const scores: number[] = [];
+    for (let j = 0; j < L; j++) {
+      let s = 0;
+      for (let h = 0; h < H; h++) s += at(q, [b, i, n, h]) * at(k, [b, j, kn, h]);
+      s = s * scale + biasAt(b, n, i, j);
+      const limit = o.causal === "TopLeft" ? i : o.causal === "BottomRight" ? i + L - S : Infinity;
+      scores.push(j > limit ? -Infinity : s);
+    }
+    const m = Math.max(...scores);
+    const e = scores.map((s) => Math.exp(s - m));
+    const z = e.reduce((p, c) => p + c, 0);
+    for (let d = 0; d < Hv; d++) {
+      let acc = 0;
+      for (let j = 0; j < L; j++) acc += (e[j]! / z) * at(v, [b, j, kn, d]);
+      out.data[((b * S + i) * N + n) * Hv + d] = acc;
+    }
+  }
+  return out;
+}
+
+export interface ResizeRef {
+  mode: "nearest" | "linear";
+  coord: "half_pixel" | "asymmetric" | "align_corners" | "pytorch_half_pixel" | "half_pixel_symmetric";
+  nearest?: "round_prefer_floor" | "round_prefer_ceil" | "floor" | "ceil";
+  /** The scale factors when the size came from scales; else output / input. */
+  scales?: readonly [number, number];
+}
+
+/** ONNX Resize of x [N, C, H, W] to [N, C, OH, OW] (spec formulas, edge-clamped neighbors). */
+export function resize(x0: NdLike, size: readonly [number, number], o: ResizeRef): Nd {
+  const x = nd(x0);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const orig = (out: number, inLen: number, outLen: number, scale: number): number => {
+    switch (o.coord) {
+      case "half_pixel": return (out + 0.5) / scale - 0.5;
+      case "asymmetric": return out / scale;
+      case "pytorch_half_pixel": return outLen > 1 ? (out + 0.5) / scale - 0.5 : 0;
+      case "align_corners": return outLen === 1 ? 0 : (out * (inLen - 1)) / (outLen - 1);
+      case "half_pixel_symmetric": {
+        const adj = outLen / (scale * inLen);
+        return (inLen / 2) * (1 - adj) + (out + 0.5) / scale - 0.5;
+      }
+    }
+  };
+  const near = (v: number): number => {
+    switch (o.nearest ?? "round_prefer_floor") {
+      case "round_prefer_floor": return v - Math.floor(v) === 0.5 ? Math.floor(v) : Math.round(v);
+      case "round_prefer_ceil": return v - Math.floor(v) === 0.5 ? Math.ceil(v) : Math.round(v);
+      case "floor": return Math.floor(v);
+      case "ceil": return Math.ceil(v);
+    }
+  };
+  const clamp = (i: number, n: number) => Math.min(Math.max(i, 0), n - 1);
+  const sh = o.scales?.[0] ?? size[0] / H, sw = o.scales?.[1] ?? size[1] / W;
+  return build([N, C, size[0], size[1]], ([n, c, y, xx]) => {
+    const fy = orig(y!, H, size[0], sh), fx = orig(xx!, W, size[1], sw);
+    if (o.mode === "nearest") return at(x, [n!, c!, clamp(near(fy), H), clamp(near(fx), W)]);
+    const y0 = Math.floor(fy), x0 = Math.floor(fx), ty = fy - y0, tx = fx - x0;
+    const g = (yy: number, xi: number) => at(x, [n!, c!, clamp(yy, H), clamp(xi, W)]);
+    return (1 - ty) * ((1 - tx) * g(y0, x0) + tx * g(y0, x0 + 1)) + ty * ((1 - tx) * g(y0 + 1, x0) + tx * g(y0 + 1, x0 + 1));
+  });
+}
+
+export function cumsum(x0: NdLike, axis: number, exclusive: boolean, reverse: boolean): Nd {
+  const x = nd(x0);
+  const ax = axis < 0 ? axis + x.shape.length : axis;
+  const n = x.shape[ax]!;
+  return build(x.shape, (idx) => {
+    let s = 0;
+    for (let k = 0; k < n; k++) {
+      const i = idx[ax]!;
+      const take = reverse ? (exclusive ? k > i : k >= i) : exclusive ? k < i : k <= i;
+      if (take) s += at(x, idx.map((v, t) => (t === ax ? k : v)));
+    }
+    return s;
+  });
+}
+
+/** Index of the max / min along `axis` (flattened when null); first or last on ties. */
+export function argReduce(x0: NdLike, kind: "max" | "min", axis: number | null, keepdims: boolean, last: boolean): Nd {
+  const x = nd(x0);
+  const flat = axis === null;
+  const src = flat ? { shape: [numel(x.shape)], data: x.data } : x;
+  const ax = flat ? 0 : axis! < 0 ? axis! + x.shape.length : axis!;
+  const outShape = src.shape.filter((_, i) => i !== ax);
+  const better = (a: number, b: number) => (kind === "max" ? a > b : a < b);
+  const r = build(outShape, (idx) => {
+    let best = 0;
+    const full = (k: number) => [...idx.slice(0, ax), k, ...idx.slice(ax)];
+    for (let k = 1; k < src.shape[ax]!; k++) {
+      const v = at(src, full(k)), b = at(src, full(best));
+      if (better(v, b) || (last && v === b)) best = k;
+    }
+    return best;
+  });
+  if (!keepdims) return r;
+  return { shape: flat ? x.shape.map(() => 1) : x.shape.map((d, i) => (i === ax ? 1 : d)), data: r.data };
+}
+
+/** Group norm of x [N, C, ...] with per-channel gamma / beta. */
+export function groupNorm(x0: NdLike, g0: NdLike, b0: NdLike, groups: number, eps: number): Nd {
+  const x = nd(x0), g = nd(g0), b = nd(b0);
+  const [N, C] = x.shape as [number, number];
+  const inner = numel(x.shape.slice(2)), per = C / groups;
+  const stats = new Map<string, [number, number]>();
+  for (let n = 0; n < N; n++) for (let gr = 0; gr < groups; gr++) {
+    const vals: number[] = [];
+    for (let c = gr * per; c < (gr + 1) * per; c++) for (let p = 0; p < inner; p++) vals.push(x.data[(n * C + c) * inner + p]!);
+    const mean = vals.reduce((s, v) => s + v, 0) / vals.length;
+    const variance = vals.reduce((s, v) => s + (v - mean) ** 2, 0) / vals.length;
+    stats.set(`${n},${gr}`, [mean, variance]);
+  }
+  return build(x.shape, (idx) => {
+    const [n, c] = idx as [number, number];
+    const [mean, variance] = stats.get(`${n},${Math.floor(c / per)}`)!;
+    return ((at(x, idx) - mean) / Math.sqrt(variance + eps)) * g.data[c]! + b.data[c]!;
+  });
+}
