@@ -10,6 +10,7 @@ import { substitute } from "../../src/ir/expr_functor.js";
 import {
   Call, Constant, Function, RelaxOp, SeqExpr, ShapeExpr, TensorStructInfo, Tuple, TupleGetItem, Var, VarBinding, type Expr,
 } from "../../src/relax/index.js";
+import * as refOps from "../relax/transform/reference_ops.js";
 
 export interface Arr {
   shape: number[];
@@ -182,11 +183,14 @@ export class RelaxEvaluator {
     const bin: Record<string, (p: number, q: number) => number> = {
       add: (p, q) => p + q, subtract: (p, q) => p - q, multiply: (p, q) => p * q, divide: (p, q) => p / q, power: Math.pow,
       maximum: Math.max, minimum: Math.min, greater: (p, q) => +(p > q), less: (p, q) => +(p < q), equal: (p, q) => +(p === q),
+      logical_and: (p, q) => +(!!p && !!q), logical_or: (p, q) => +(!!p || !!q), logical_xor: (p, q) => +(!!p !== !!q),
     };
     const un: Record<string, (p: number) => number> = {
       exp: Math.exp, log: Math.log, sqrt: Math.sqrt, tanh: Math.tanh, erf, negative: (p) => -p, abs: Math.abs, sigmoid: (p) => 1 / (1 + Math.exp(-p)),
       "nn.relu": (p) => Math.max(p, 0), "nn.gelu": (p) => 0.5 * p * (1 + erf(p / Math.SQRT2)),
+      logical_not: (p) => +!p, isnan: (p) => +Number.isNaN(p), isinf: (p) => +(Math.abs(p) === Infinity), isfinite: (p) => +Number.isFinite(p),
     };
+    const f64 = (r: { shape: number[]; data: number[] }): Arr => ({ shape: r.shape, data: Float64Array.from(r.data) });
     if (bin[name]) return broadcast(x, y, bin[name]!);
     if (un[name]) return map(x, un[name]!);
     switch (name) {
@@ -264,6 +268,29 @@ export class RelaxEvaluator {
         return broadcast(broadcast(nrm, y, (p, q) => p * q), args[2] as Arr, (p, q) => p + q);
       }
       case "nn.conv2d": return conv2d(x, y, a);
+      case "argmax":
+      case "argmin":
+        return f64(refOps.argReduce(x, name === "argmax" ? "max" : "min", a["axis"] as number | null, a["keepdims"] === true, a["select_last_index"] === true));
+      case "cumsum": {
+        const flat = a["axis"] === null;
+        return f64(refOps.cumsum(flat ? { shape: [size(x.shape)], data: x.data } : x, flat ? 0 : (a["axis"] as number), a["exclusive"] === true, a["reverse"] === true));
+      }
+      case "nn.attention": {
+        const scale = a["scale"] as number | null, causal = a["causal_mask"] as "TopLeft" | "BottomRight" | null;
+        return f64(refOps.attention(x, y, args[2] as Arr, { ...(scale !== null ? { scale } : {}), ...(causal ? { causal } : {}), ...(args[3] ? { bias: args[3] as Arr } : {}) }));
+      }
+      case "nn.group_norm": return f64(refOps.groupNorm(x, y, args[2] as Arr, a["num_groups"] as number, a["epsilon"] as number));
+      case "nn.instance_norm": return f64(refOps.groupNorm(x, y, args[2] as Arr, x.shape[1]!, a["epsilon"] as number));
+      case "image.resize2d": {
+        const method = a["method"] as string, scales = a["scales"] as [number, number] | null;
+        const sz = args[1] as number[];
+        return f64(refOps.resize(x, [sz[0]!, sz[1]!], {
+          mode: method === "linear" ? "linear" : "nearest",
+          coord: a["coordinate_transformation_mode"] as refOps.ResizeRef["coord"],
+          nearest: a["rounding_method"] as refOps.ResizeRef["nearest"],
+          ...(scales ? { scales } : {}),
+        }));
+      }
       case "nn.max_pool2d": return maxPool(x, a);
       default: throw new Error(`the test evaluator does not implement R.${name}`);
     }

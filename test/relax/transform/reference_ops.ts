@@ -56,7 +56,8 @@ export function attention(q0: NdLike, k0: NdLike, v0: NdLike, o: AttentionRef = 
 export interface ResizeRef {
   mode: "nearest" | "linear";
   coord: "half_pixel" | "asymmetric" | "align_corners" | "pytorch_half_pixel" | "half_pixel_symmetric";
-  nearest?: "round_prefer_floor" | "round_prefer_ceil" | "floor" | "ceil";
+  /** "round" (TVM's default) rounds halves away from zero. */
+  nearest?: "round" | "round_prefer_floor" | "round_prefer_ceil" | "floor" | "ceil";
   /** The scale factors when the size came from scales; else output / input. */
   scales?: readonly [number, number];
 }
@@ -81,6 +82,7 @@ export function resize(x0: NdLike, size: readonly [number, number], o: ResizeRef
     switch (o.nearest ?? "round_prefer_floor") {
       case "round_prefer_floor": return v - Math.floor(v) === 0.5 ? Math.floor(v) : Math.round(v);
       case "round_prefer_ceil": return v - Math.floor(v) === 0.5 ? Math.ceil(v) : Math.round(v);
+      case "round": return Math.sign(v) * Math.round(Math.abs(v));
       case "floor": return Math.floor(v);
       case "ceil": return Math.ceil(v);
     }
