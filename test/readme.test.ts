@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { te, tir, ir, schedule, target, runtime } from "../src/index.js";
+import { readFileSync } from "node:fs";
+import { te, tir, ir, schedule, target, runtime, frontend } from "../src/index.js";
 
 // The TypeScript tour in README.md, kept runnable.
 describe("README tour", () => {
@@ -40,5 +41,15 @@ describe("README tour", () => {
     tir.runPrimFunc(func, [a!, b!, ref]);
     const got = c!.toArray(), want = tir.toArray(ref);
     for (let x = 0; x < got.length; x += 97) expect(Math.abs(got[x]! - want[x]!)).toBeLessThan(1e-4);
+  });
+});
+
+describe("README", () => {
+  it("lists exactly the ONNX ops the importer converts", () => {
+    const text = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const m = /Supported ONNX ops[^\n]*\n\n([\s\S]*?)\n\n/.exec(text);
+    expect(m, "README.md has no 'Supported ONNX ops' list").not.toBeNull();
+    const listed = [...m![1]!.matchAll(/`([A-Za-z]+)`/g)].map((x) => x[1]!);
+    expect(listed).toEqual(frontend.supportedOps());
   });
 });
