@@ -95,6 +95,14 @@ describe.each(TARGETS)("new operators compiled for %s with the default schedules
     await check(gn, target, [{ values: [rand([2, 4, 3, 3])] }]);
   });
 
+  it("ConvTranspose with stride, pads, output_padding and a bias over a symbolic batch", async () => {
+    const mod = model("ConvTranspose", [{ name: "x", dims: ["n", 4, 5, 6] }], { strides: [2, 2], pads: [1, 0, 1, 1], output_padding: [1, 0], group: 2 }, (g) => [
+      g.initializer("w", "float32", [4, 3, 3, 3], Array.from({ length: 108 }, (_, i) => Math.sin(i))),
+      g.initializer("b", "float32", [6], [1, 2, 3, 4, 5, 6]),
+    ]);
+    await check(mod, target, [{ values: [rand([1, 4, 5, 6])] }, { values: [rand([3, 4, 5, 6])] }]);
+  });
+
   it("Xor and IsNaN", async () => {
     const bools = ["bool", "bool"];
     const xor = model("Xor", [{ name: "a", dims: [2, 3], dtype: "bool" }, { name: "b", dims: [3], dtype: "bool" }], {}, () => [], "bool");

@@ -263,3 +263,56 @@ describe("InstanceNormalization and GroupNormalization", () => {
     expect(() => single("GroupNormalization", [{ name: "x", dims: [1, 6, 5] }, { name: "s", dims: [6] }, { name: "b", dims: [6] }], { num_groups: 4 }, { opset: 21 })).toThrow(/6 channels do not divide into num_groups=4/);
   });
 });
+
+describe("ConvTranspose", () => {
+  const rng = new nn.Rng(6);
+  const ref = (x: Arr, w: Arr, p: Partial<refOps.ConvTransposeRef>) =>
+    refOps.conv2dTranspose(x, w, { strides: [1, 1], pad: [0, 0, 0, 0], outputPadding: [0, 0], dilation: [1, 1], groups: 1, ...p }) as unknown as Arr;
+  const unitH = (a: Arr) => ({ shape: [a.shape[0]!, a.shape[1]!, 1, a.shape[2]!], data: a.data });
+  const dropH = (a: Arr) => ({ shape: [a.shape[0]!, a.shape[1]!, a.shape[3]!], data: a.data });
+
+  it("the ONNX spec example (3x3 input, all-ones 3x3 kernel, two output channels)", () => {
+    const x = A([1, 1, 3, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const w = A([1, 2, 3, 3], new Array(18).fill(1));
+    const plane = [0, 1, 3, 3, 2, 3, 8, 15, 12, 7, 9, 21, 36, 27, 15, 9, 20, 33, 24, 13, 6, 13, 21, 15, 8];
+    close(run("ConvTranspose", [x, w]), A([1, 2, 5, 5], [...plane, ...plane]), 0.5e-12);
+  });
+
+  it("strides, pads, output_padding, dilations, group and a bias", () => {
+    const x = rand(rng, [2, 4, 3, 4]), w = rand(rng, [4, 3, 3, 2]);
+    const attrs = { strides: [2, 3], pads: [1, 0, 0, 1], output_padding: [1, 2], dilations: [1, 2], group: 2 };
+    const got = run("ConvTranspose", [x, w], attrs);
+    close(got, ref(x, w, { strides: [2, 3], pad: [1, 0, 0, 1], outputPadding: [1, 2], dilation: [1, 2], groups: 2 }), 1e-12);
+    const b = rand(rng, [6]);
+    const withBias = run("ConvTranspose", [x, w, b], attrs);
+    close(withBias, arr(got.shape, (i) => got.data[i]! + b.data[Math.floor(i / (got.shape[2]! * got.shape[3]!)) % 6]!), 1e-12);
+  });
+
+  it("output_shape and auto_pad compute the padding (negative end padding extends the output)", () => {
+    const x = rand(rng, [1, 1, 3, 3]), w = rand(rng, [1, 2, 3, 3]);
+    const os = run("ConvTranspose", [x, w], { strides: [3, 2], output_shape: [10, 8] });
+    // Full output (9, 7): total padding -1 on both axes -> one extra row / column at the end.
+    close(os, ref(x, w, { strides: [3, 2], outputPadding: [1, 1] }), 1e-12);
+    const up = run("ConvTranspose", [x, w], { strides: [2, 2], auto_pad: "SAME_UPPER" });
+    // Output 6 x 6 from a full 7 x 7: total 1, the odd unit at the end.
+    close(up, ref(x, w, { strides: [2, 2], pad: [0, 0, 1, 1] }), 1e-12);
+    const low = run("ConvTranspose", [x, w], { strides: [2, 2], auto_pad: "SAME_LOWER" });
+    close(low, ref(x, w, { strides: [2, 2], pad: [1, 1, 0, 0] }), 1e-12);
+  });
+
+  it("1-D goes through a unit H axis", () => {
+    const x = rand(rng, [2, 3, 5]), w = rand(rng, [3, 2, 3]);
+    const got = run("ConvTranspose", [x, w], { strides: [2], pads: [1, 0], output_padding: [1] });
+    close(got, dropH(ref(unitH(x), unitH(w), { strides: [1, 2], pad: [0, 1, 0, 0], outputPadding: [0, 1] })), 1e-12);
+    const f = single("ConvTranspose", [{ name: "x", dims: ["n", 3, 5] }, { name: "w", dims: [3, 2, 3] }], { strides: [2] });
+    expect(opsOf(f)).toEqual(["expand_dims", "expand_dims", "nn.conv2d_transpose", "squeeze"]);
+    expect(retText(f)).toBe(T("(n, 2, 11)"));
+  });
+
+  it("errors name the node and the problem", () => {
+    const ins = [{ name: "x", dims: [1, 2, 4, 4] }, { name: "w", dims: [2, 2, 3, 3] }];
+    expect(() => single("ConvTranspose", ins, { output_padding: [2, 2], strides: [2, 2] })).toThrow(/output_padding 2 must be >= 0 and smaller than the stride \(2\)/);
+    expect(() => single("ConvTranspose", ins, { pads: [1, 1] })).toThrow(/pads must have 4 values/);
+    expect(() => single("ConvTranspose", [{ name: "x", dims: [1, 2, 4, 4, 4] }, { name: "w", dims: [2, 2, 3, 3, 3] }])).toThrow(/3-D transposed convolution is not supported/);
+  });
+});

@@ -268,6 +268,13 @@ export class RelaxEvaluator {
         return broadcast(broadcast(nrm, y, (p, q) => p * q), args[2] as Arr, (p, q) => p + q);
       }
       case "nn.conv2d": return conv2d(x, y, a);
+      case "nn.conv2d_transpose": {
+        const p4 = a["padding"] as number[], op2 = a["output_padding"] as number[];
+        return f64(refOps.conv2dTranspose(x, y, {
+          strides: a["strides"] as [number, number], dilation: a["dilation"] as [number, number], groups: a["groups"] as number,
+          pad: [p4[0]!, p4[1]!, p4[2]!, p4[3]!], outputPadding: [op2[0]!, op2[1]!],
+        }));
+      }
       case "argmax":
       case "argmin":
         return f64(refOps.argReduce(x, name === "argmax" ? "max" : "min", a["axis"] as number | null, a["keepdims"] === true, a["select_last_index"] === true));

@@ -118,6 +118,26 @@ describe("R.nn.group_norm and R.nn.instance_norm", () => {
   });
 });
 
+describe("R.nn.conv2d_transpose", () => {
+  it("computes the output extent and channels (IOHW weight, groups)", () => {
+    const x = tvar("x", [n, 4, 5, 7]), w = tvar("w", [4, 3, 3, 2]);
+    // H: (5 - 1) * 2 - 1 - 0 + 1 * 2 + 1 + 1 = 11; W: (7 - 1) * 3 - 0 - 1 + 2 * 1 + 2 + 1 = 22.
+    expectInfo(infer([x, w], () => op.nn.conv2dTranspose(x, w, { strides: [2, 3], padding: [1, 0, 0, 1], outputPadding: [1, 2], dilation: [1, 2], groups: 2 })), tensor([n, 6, 11, 22]));
+    const h = sym("h");
+    const xs = tvar("xs", [1, 4, h, 4]);
+    expectInfo(infer([xs, w], () => op.nn.conv2dTranspose(xs, w, { strides: [2, 2] })), tensor([1, 3, E.add(E.mul(h, 2), 1), 8]));
+  });
+
+  it("rejects bad channels, output padding and layouts", () => {
+    const x = tvar("x", [1, 4, 5, 5]), w = tvar("w", [3, 2, 3, 3]);
+    expect(() => infer([x, w], () => op.nn.conv2dTranspose(x, w))).toThrow(/'data' \(1, 4, 5, 5\) has 4 channels but 'weight' \(3, 2, 3, 3\) \(IOHW\) expects 3/);
+    const w4 = tvar("w4", [4, 2, 3, 3]);
+    expect(() => infer([x, w4], () => op.nn.conv2dTranspose(x, w4, { strides: [2, 2], outputPadding: [2, 0] }))).toThrow(/output_padding 2 must be >= 0 and smaller than the stride \(2\)/);
+    expect(() => infer([x, w4], () => op.nn.conv2dTranspose(x, w4, { groups: 3 }))).toThrow(/4 input channels do not divide into 3 groups/);
+    expect(() => infer([x, w4], () => op.nn.conv2dTranspose(x, w4, { padding: [4, 4] }))).toThrow(/the padding crops the whole output/);
+  });
+});
+
 describe("TVMScript round trip", () => {
   it("prints and parses the new calls", () => {
     const text = `

@@ -123,6 +123,16 @@ rules["relax.nn.conv2d"] = (call, ctx) => {
   );
 };
 
+rules["relax.nn.conv2d_transpose"] = (call, ctx) => {
+  const outDtype = call.attrs["out_dtype"];
+  return ctx.te("conv2d_transpose", [x(call, 0, "data"), x(call, 1, "weight")], (d: Tensor, w: Tensor) =>
+    topi.conv2dTranspose(d, w, {
+      strides: ints(call, "strides"), padding: ints(call, "padding"), outputPadding: ints(call, "output_padding"), dilation: ints(call, "dilation"),
+      groups: int(call, "groups"), ...(typeof outDtype === "string" && outDtype !== "void" ? { outDtype } : {}),
+    }),
+  );
+};
+
 function poolRule(name: string, type: topi.PoolType): LegalizeFn {
   return (call, ctx) =>
     ctx.te(name, [x(call, 0, "data")], (d: Tensor) =>

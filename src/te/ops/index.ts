@@ -14,3 +14,4 @@ export * from "./indexing.js";
 export * from "./attention.js";
 export * from "./resize.js";
 export * from "./scan.js";
+export * from "./conv_transpose.js";

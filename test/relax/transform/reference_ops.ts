@@ -153,3 +153,36 @@ export function groupNorm(x0: NdLike, g0: NdLike, b0: NdLike, groups: number, ep
     return ((at(x, idx) - mean) / Math.sqrt(variance + eps)) * g.data[c]! + b.data[c]!;
   });
 }
+
+export interface ConvTransposeRef {
+  strides: [number, number];
+  /** [top, left, bottom, right]. */
+  pad: [number, number, number, number];
+  outputPadding: [number, number];
+  dilation: [number, number];
+  groups: number;
+}
+
+/**
+ * Transposed convolution by its definition as a scatter: every input element adds
+ * x * w[c, o, ky, kx] at (y * stride + ky * dilation - pad_top, ...) of the full output.
+ */
+export function conv2dTranspose(x0: NdLike, w0: NdLike, p: ConvTransposeRef): Nd {
+  const x = nd(x0), w = nd(w0);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const [, Og, KH, KW] = w.shape as [number, number, number, number];
+  const [sh, sw] = p.strides, [dh, dw] = p.dilation, [pt, pl, pb, pr] = p.pad;
+  const OH = (H - 1) * sh - pt - pb + dh * (KH - 1) + p.outputPadding[0] + 1;
+  const OW = (W - 1) * sw - pl - pr + dw * (KW - 1) + p.outputPadding[1] + 1;
+  const O = Og * p.groups, Cg = C / p.groups;
+  const out = build([N, O, OH, OW], () => 0);
+  for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let xx = 0; xx < W; xx++) {
+    const g = Math.floor(c / Cg);
+    for (let o = 0; o < Og; o++) for (let ky = 0; ky < KH; ky++) for (let kx = 0; kx < KW; kx++) {
+      const oy = y * sh + ky * dh - pt, ox = xx * sw + kx * dw - pl;
+      if (oy < 0 || oy >= OH || ox < 0 || ox >= OW) continue;
+      out.data[((n * O + g * Og + o) * OH + oy) * OW + ox] += at(x, [n, c, y, xx]) * at(w, [c, o, ky, kx]);
+    }
+  }
+  return out;
+}
