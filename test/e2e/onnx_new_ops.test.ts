@@ -103,6 +103,11 @@ describe.each(TARGETS)("new operators compiled for %s with the default schedules
     await check(mod, target, [{ values: [rand([1, 4, 5, 6])] }, { values: [rand([3, 4, 5, 6])] }]);
   });
 
+  it("Einsum bhqd,bhkd->bhqk over a symbolic sequence length", async () => {
+    const mod = model("Einsum", [{ name: "q", dims: [2, 3, "s", 4] }, { name: "k", dims: [2, 3, "s", 4] }], { equation: "bhqd,bhkd->bhqk" }, () => []);
+    await check(mod, target, [{ values: [rand([2, 3, 5, 4]), rand([2, 3, 5, 4])] }]);
+  });
+
   it("Xor and IsNaN", async () => {
     const bools = ["bool", "bool"];
     const xor = model("Xor", [{ name: "a", dims: [2, 3], dtype: "bool" }, { name: "b", dims: [3], dtype: "bool" }], {}, () => [], "bool");

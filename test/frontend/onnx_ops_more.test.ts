@@ -316,3 +316,76 @@ describe("ConvTranspose", () => {
     expect(() => single("ConvTranspose", [{ name: "x", dims: [1, 2, 4, 4, 4] }, { name: "w", dims: [2, 2, 3, 3, 3] }])).toThrow(/3-D transposed convolution is not supported/);
   });
 });
+
+describe("Einsum", () => {
+  /** einsum by its definition: sum over every assignment of the letters. */
+  function einsum(eq: string, xs: Arr[]): Arr {
+    const [lhs, out] = eq.split("->") as [string, string];
+    const terms = lhs.split(",");
+    const size = new Map<string, number>();
+    terms.forEach((t, i) => [...t].forEach((c, k) => size.set(c, xs[i]!.shape[k]!)));
+    const letters = [...size.keys()];
+    const outShape = [...out].map((c) => size.get(c)!);
+    const res = new Float64Array(outShape.reduce((a, b) => a * b, 1));
+    const idx = new Map<string, number>();
+    const flat = (t: string, a: Arr) => [...t].reduce((o, c, k) => o * a.shape[k]! + idx.get(c)!, 0);
+    const rec = (i: number): void => {
+      if (i === letters.length) {
+        let v = 1;
+        terms.forEach((t, k) => (v *= xs[k]!.data[flat(t, xs[k]!)]!));
+        res[[...out].reduce((o, c, k) => o * outShape[k]! + idx.get(c)!, 0)] += v;
+        return;
+      }
+      for (let v = 0; v < size.get(letters[i]!)!; v++) {
+        idx.set(letters[i]!, v);
+        rec(i + 1);
+      }
+    };
+    rec(0);
+    return { shape: outShape, data: res };
+  }
+
+  const rng = new nn.Rng(12);
+  const cases: [string, number[][], string?][] = [
+    ["ij,jk->ik", [[3, 4], [4, 5]]],
+    ["ij,kj->ik", [[3, 4], [5, 4]]],
+    ["bij,bjk->bik", [[2, 3, 4], [2, 4, 5]]],
+    ["bhqd,bhkd->bhqk", [[2, 3, 4, 5], [2, 3, 6, 5]]],
+    ["bhqk,bkhd->bqhd", [[2, 3, 4, 6], [2, 6, 3, 5]]],
+    ["i,j->ij", [[3], [4]]],
+    ["i,i->", [[5], [5]]],
+    ["ij,ij->i", [[3, 4], [3, 4]]],
+    ["abc,cd->bda", [[2, 3, 4], [4, 5]]],
+    ["ij,jk", [[3, 4], [4, 5]], "ik"],
+    ["ik,k->i", [[3, 4], [4]]],
+    ["ijk,j->ik", [[2, 3, 4], [3]]],
+    ["ij->ji", [[3, 4]]],
+    ["ij->j", [[3, 4]]],
+    ["ijk,jl->il", [[2, 3, 4], [3, 5]]],
+  ];
+  for (const [eq, shapes, implicitOut] of cases) {
+    it(`${eq} matches the definition`, () => {
+      const xs = shapes.map((s) => rand(rng, s));
+      const got = run("Einsum", xs, { equation: eq });
+      close(got, einsum(implicitOut ? `${eq}->${implicitOut}` : eq, xs), 1e-12);
+    });
+  }
+
+  it("ellipsis batch dims and symbolic sizes; matmul forms need no reshape", () => {
+    const g = new OnnxGraphBuilder();
+    const a = g.input("a", "float32", ["b", "s", 4]), b = g.input("b", "float32", ["b", 4, "t"]);
+    g.output(g.op("Einsum", [a, b], { equation: "...ij,...jk->...ik" }));
+    const f = mainOf(importOnnx(g.toBytes(17)));
+    expect(opsOf(f)).toEqual(["matmul"]);
+    expect(retText(f)).toBe(T("(b, s, t)"));
+    const xs = [rand(rng, [2, 3, 4]), rand(rng, [2, 4, 5])];
+    close(evalMain(f, xs), einsum("zij,zjk->zik", xs), 1e-12);
+  });
+
+  it("rejects diagonals, more than two operands and mismatched extents", () => {
+    expect(() => single("Einsum", [{ name: "a", dims: [3, 3] }], { equation: "ii->i" })).toThrow(/the term 'ii' repeats a letter \(diagonals are not supported\)/);
+    expect(() => single("Einsum", [{ name: "a", dims: [3] }, { name: "b", dims: [3] }, { name: "c", dims: [3] }], { equation: "i,i,i->i" })).toThrow(/3 operands are not supported/);
+    expect(() => single("Einsum", [{ name: "a", dims: [3, 4] }, { name: "b", dims: [5, 2] }], { equation: "ij,jk->ik" })).toThrow(/subscript 'j' has extent 4 in one place and 5 in another/);
+    expect(() => single("Einsum", [{ name: "a", dims: [3, 4] }], { equation: "ijk->i" })).toThrow(/names 3 axes but its operand has rank 2/);
+  });
+});

@@ -27,6 +27,7 @@ import "./ops_arg_cumsum.js";
 import "./ops_resize.js";
 import "./ops_attention.js";
 import "./ops_conv_transpose.js";
+import "./ops_einsum.js";
 
 /** The default-domain opsets whose semantics the converters implement. */
 export const MIN_OPSET = 13;
