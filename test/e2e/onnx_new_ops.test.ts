@@ -2,7 +2,8 @@
  * End to end for the newer operators: one-node ONNX models (Resize, Attention, ArgMax, CumSum,
  * GroupNormalization, logical ops) compiled by relax.build with the default schedules for js,
  * wasm and c, run on the VM and compared with the float64 evaluation of the imported function.
- * Symbolic dims are bound at run time, so one build serves several input sizes.
+ * Symbolic dims are bound at run time, so one build serves several input sizes. Also the nn
+ * builder's BERT-style layer exported to Relax with one fused R.nn.attention.
  */
 import { describe, expect, it } from "vitest";
 import { OnnxGraphBuilder, importOnnx, nn, type OnnxAttrValue, type OnnxDim } from "../../src/frontend/index.js";
@@ -10,6 +11,7 @@ import { build } from "../../src/relax/pipeline.js";
 import { NDArray } from "../../src/runtime/ndarray.js";
 import { findCompiler } from "../../src/target/c/index.js";
 import { mainOf } from "../frontend/helpers.js";
+import { TinyBert } from "../frontend/models.js";
 import { arr, evalMain, type Arr } from "../frontend/relax_eval.js";
 
 const hasC = (() => {
@@ -106,6 +108,12 @@ describe.each(TARGETS)("new operators compiled for %s with the default schedules
   it("Einsum bhqd,bhkd->bhqk over a symbolic sequence length", async () => {
     const mod = model("Einsum", [{ name: "q", dims: [2, 3, "s", 4] }, { name: "k", dims: [2, 3, "s", 4] }], { equation: "bhqd,bhkd->bhqk" }, () => []);
     await check(mod, target, [{ values: [rand([2, 3, 5, 4]), rand([2, 3, 5, 4])] }]);
+  });
+
+  it("BERT-style layer exported to Relax with fusedAttention (seq 5 and 16 from one build)", async () => {
+    const mod = nn.exportRelax(new TinyBert(new nn.Rng(9)), [{ name: "input_ids", shape: ["batch", "seq"], dtype: "int64" }], { fusedAttention: true });
+    const cases = [5, 16].map((seq) => ({ values: [arr([2, seq], (i) => (i * 7 + seq) % 50)], dtypes: ["int64"] }));
+    await check(mod, target, cases);
   });
 
   it("Xor and IsNaN", async () => {
