@@ -116,6 +116,11 @@ describe.each(TARGETS)("new operators compiled for %s with the default schedules
     await check(mod, target, cases);
   });
 
+  it("TopK (values output) over a symbolic row count", async () => {
+    const mod = model("TopK", [{ name: "x", dims: ["n", 7] }], { largest: 1 }, (g) => [g.ints([3], "k")]);
+    await check(mod, target, [{ values: [arr([2, 7], (i) => (i * 5) % 7 - 3)] }, { values: [rand([4, 7])] }]);
+  });
+
   it("Xor and IsNaN", async () => {
     const bools = ["bool", "bool"];
     const xor = model("Xor", [{ name: "a", dims: [2, 3], dtype: "bool" }, { name: "b", dims: [3], dtype: "bool" }], {}, () => [], "bool");

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { OnnxGraphBuilder, importOnnx, nn, onnxFloat, type OnnxAttrValue } from "../../src/frontend/index.js";
 import { callOf, mainOf, opsOf, retText, single } from "./helpers.js";
-import { arr, evalMain, maxAbsDiff, type Arr } from "./relax_eval.js";
+import { RelaxEvaluator, arr, evalMain, maxAbsDiff, type Arr } from "./relax_eval.js";
 import * as refOps from "../relax/transform/reference_ops.js";
 
 const T = (dims: string, dtype = "float32") => `R.Tensor(${dims}, dtype="${dtype}")`;
@@ -387,5 +387,25 @@ describe("Einsum", () => {
     expect(() => single("Einsum", [{ name: "a", dims: [3] }, { name: "b", dims: [3] }, { name: "c", dims: [3] }], { equation: "i,i,i->i" })).toThrow(/3 operands are not supported/);
     expect(() => single("Einsum", [{ name: "a", dims: [3, 4] }, { name: "b", dims: [5, 2] }], { equation: "ij,jk->ik" })).toThrow(/subscript 'j' has extent 4 in one place and 5 in another/);
     expect(() => single("Einsum", [{ name: "a", dims: [3, 4] }], { equation: "ijk->i" })).toThrow(/names 3 axes but its operand has rank 2/);
+  });
+});
+
+describe("TopK", () => {
+  it("values and int64 indices, largest / smallest, ties in index order", () => {
+    const g = new OnnxGraphBuilder();
+    const x = g.input("x", "float32", ["n", 5]);
+    const [v, i] = g.node("TopK", [x, g.ints([3], "k")], { axis: 1, largest: 0 }, 2);
+    g.output(v!);
+    g.output(i!, "int64");
+    const f = mainOf(importOnnx(g.toBytes(17)));
+    expect(opsOf(f)).toEqual(["topk"]);
+    expect(retText(f)).toBe('R.Tuple(R.Tensor((n, 3), dtype="float32"), R.Tensor((n, 3), dtype="int64"))');
+    const out = new RelaxEvaluator().run(f, [A([2, 5], [3, 1, 2, 1, 5, 0, 0, -1, 7, 0])]) as Arr[];
+    expect(Array.from(out[0]!.data)).toEqual([1, 1, 2, -1, 0, 0]);
+    expect(Array.from(out[1]!.data)).toEqual([1, 3, 2, 2, 0, 1]);
+    const largest = run("TopK", [A([6], [4, 9, 9, 1, 4, 0])], {}, { extra: (gb) => [gb.ints([4], "k")] });
+    expect(Array.from(largest.data)).toEqual([9, 9, 4, 4]);
+    expect(() => single("TopK", [{ name: "x", dims: [4] }, { name: "k", dims: [1], dtype: "int64" }])).toThrow(/K \(input 1, 'k'\) must be known at import time/);
+    expect(() => single("TopK", [{ name: "x", dims: [4] }, { ints: [5] }])).toThrow(/R.topk: k=5 is larger than the extent 4 of axis 0/);
   });
 });

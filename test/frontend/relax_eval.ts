@@ -275,6 +275,11 @@ export class RelaxEvaluator {
           pad: [p4[0]!, p4[1]!, p4[2]!, p4[3]!], outputPadding: [op2[0]!, op2[1]!],
         }));
       }
+      case "topk": {
+        const [vals, idx] = refOps.topk(x, a["k"] as number, a["axis"] as number, a["largest"] === true);
+        const ret = a["ret_type"];
+        return ret === "both" ? [f64(vals), f64(idx)] : f64(ret === "values" ? vals : idx);
+      }
       case "argmax":
       case "argmin":
         return f64(refOps.argReduce(x, name === "argmax" ? "max" : "min", a["axis"] as number | null, a["keepdims"] === true, a["select_last_index"] === true));

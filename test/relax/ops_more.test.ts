@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { bool, float16, int32, int64 } from "../../src/ir/dtype.js";
 import * as E from "../../src/ir/expr_ops.js";
 import { structuralEqual } from "../../src/ir/structural.js";
-import { BlockBuilder, StructInfo, Var, op, parseRelaxScript, printRelax, type Expr } from "../../src/relax/index.js";
+import { BlockBuilder, StructInfo, TupleStructInfo, Var, op, parseRelaxScript, printRelax, type Expr } from "../../src/relax/index.js";
 import { sym, tensor, tvar } from "./helpers.js";
 
 function infer(params: readonly Var[], make: () => Expr): StructInfo {
@@ -102,6 +102,19 @@ describe("argmax / argmin, cumsum and the logical ops", () => {
     for (const f of [op.isnan, op.isinf, op.isfinite]) expectInfo(infer([x], () => f(x)), tensor([n, 3], bool));
     expect(() => infer([x, x], () => op.logicalAnd(x, x))).toThrow(/R.logical_and: expects bool tensors, got dtype float32/);
     expect(() => infer([x], () => op.logicalNot(x))).toThrow(/R.logical_not: expects a bool tensor, got dtype float32/);
+  });
+});
+
+describe("R.topk", () => {
+  it("gives (values, indices) or one of them, with k on the axis", () => {
+    const x = tvar("x", [n, 8]);
+    expectInfo(infer([x], () => op.topk(x, 3)), new TupleStructInfo([tensor([n, 3]), tensor([n, 3], int32)]));
+    expectInfo(infer([x], () => op.topk(x, 2, { axis: 0, retType: "indices", dtype: "int64" })), tensor([2, 8], int64));
+    expectInfo(infer([x], () => op.topk(x, 5, { retType: "values" })), tensor([n, 5]));
+    expect(() => infer([x], () => op.topk(x, 9))).toThrow(/R.topk: k=9 is larger than the extent 8 of axis 1/);
+    expect(() => infer([x], () => op.topk(x, 0))).toThrow(/k must be at least 1, got 0/);
+    expect(() => infer([x], () => op.topk(x, 1, { retType: "both_sorted" as "both" }))).toThrow(/ret_type must be "both", "values" or "indices"/);
+    expect(() => infer([x], () => op.topk(x, 1, { dtype: "float32" }))).toThrow(/index dtype must be a signed integer type, got float32/);
   });
 });
 

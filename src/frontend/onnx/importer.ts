@@ -28,6 +28,7 @@ import "./ops_resize.js";
 import "./ops_attention.js";
 import "./ops_conv_transpose.js";
 import "./ops_einsum.js";
+import "./ops_topk.js";
 
 /** The default-domain opsets whose semantics the converters implement. */
 export const MIN_OPSET = 13;

@@ -254,6 +254,14 @@ rules["relax.cumsum"] = (call, ctx) => {
   );
 };
 
+rules["relax.topk"] = (call, ctx) => {
+  const ret = call.attrs["ret_type"];
+  return ctx.te("topk", [x(call, 0, "data")], (t: Tensor) => {
+    const [values, indices] = topi.topk(t, int(call, "k"), int(call, "axis"), { largest: bool(call, "largest"), indexDtype: call.attrs["dtype"] as string });
+    return ret === "both" ? [values, indices] : ret === "values" ? values : indices;
+  });
+};
+
 // ------------------------------------------------------------------ attention, group / instance norm, resize
 
 rules["relax.nn.attention"] = (call, ctx) => {

@@ -15,3 +15,4 @@ export * from "./attention.js";
 export * from "./resize.js";
 export * from "./scan.js";
 export * from "./conv_transpose.js";
+export * from "./topk.js";

@@ -477,6 +477,21 @@ const MORE: Case[] = [
     ref: ([x, w]) => ref2.conv2dTranspose(x!, w!, { strides: [2, 2], pad: [0, 0, 0, 0], outputPadding: [0, 0], dilation: [1, 1], groups: 2 }),
     sym: { b: 2 },
   },
+  {
+    name: "topk largest with ties (values and indices)",
+    params: [f([3, 6])],
+    call: ([x]) => op.topk(x!, 4, { dtype: "int64" }),
+    ref: ([x]) => ref2.topk(x!, 4, -1, true),
+    gen: { 0: tied },
+  },
+  {
+    name: "topk smallest along axis 0 over a symbolic column count, indices only",
+    params: [f([5, "n"])],
+    call: ([x]) => op.topk(x!, 2, { axis: 0, largest: false, retType: "indices" }),
+    ref: ([x]) => ref2.topk(x!, 2, 0, false)[1],
+    gen: { 0: tied },
+    sym: { n: 3 },
+  },
   resizeCase("linear half_pixel up", [3, 4], [5, 7], {}, { mode: "linear", coord: "half_pixel" }),
   resizeCase("linear align_corners", [3, 4], [5, 7], { coordinateTransformationMode: "align_corners" }, { mode: "linear", coord: "align_corners" }),
   resizeCase("linear asymmetric down", [5, 6], [2, 4], { coordinateTransformationMode: "asymmetric" }, { mode: "linear", coord: "asymmetric" }),
@@ -500,7 +515,7 @@ describe("LegalizeOps: every operator against a JavaScript reference", () => {
   for (const [group, cases] of [
     ["unary", UNARY], ["binary", BINARY], ["linear algebra", LINALG], ["reductions and normalization", REDUCE],
     ["convolution and pooling", CONV], ["shape manipulation and indexing", MANIP], ["symbolic shapes", SYMBOLIC],
-    ["logical, arg reductions, scans, attention, group norms and resize", MORE],
+    ["logical, arg reductions, scans, topk, attention, group norms, conv2d_transpose and resize", MORE],
   ] as const) {
     describe(group, () => {
       for (const c of cases) it(c.name, () => check(c));

@@ -186,3 +186,17 @@ export function conv2dTranspose(x0: NdLike, w0: NdLike, p: ConvTransposeRef): Nd
   }
   return out;
 }
+
+/** The k largest / smallest along `axis` by a stable sort of each row: [values, indices]. */
+export function topk(x0: NdLike, k: number, axis: number, largest: boolean): [Nd, Nd] {
+  const x = nd(x0);
+  const ax = axis < 0 ? axis + x.shape.length : axis;
+  const n = x.shape[ax]!;
+  const outShape = x.shape.map((d, i) => (i === ax ? k : d));
+  const order = (idx: number[]) => {
+    const row = Array.from({ length: n }, (_, j) => ({ j, v: at(x, idx.map((e, d) => (d === ax ? j : e))) }));
+    row.sort((a, b) => (a.v === b.v ? a.j - b.j : largest ? b.v - a.v : a.v - b.v));
+    return row;
+  };
+  return [build(outShape, (idx) => order(idx)[idx[ax]!]!.v), build(outShape, (idx) => order(idx)[idx[ax]!]!.j)];
+}
