@@ -170,6 +170,12 @@ class Module:
             lv3 = R.cumsum(m, axis=3, exclusive=True, reverse=True)
             lv4 = R.nn.group_norm(m, c, c, num_groups=2, channel_axis=1, epsilon=1e-3)
             lv5 = R.logical_not(R.isnan(m))
+            lv6 = R.nn.attention(q, q, q, m)
+            lv7 = R.topk(m, k=2, axis=1, ret_type="both", largest=False, dtype="int64")
+            lv8 = R.nn.conv2d_transpose(m, R.permute_dims(m, axes=[1, 0, 2, 3]), strides=[2, 2], output_padding=[1, 1])
+            lv9 = R.cumsum(m)
+            lv10 = R.image.resize2d(m, R.shape([s, 4]))
+            lv11 = R.nn.instance_norm(m, c, c)
             gv = lv
             R.output(gv)
         return gv
