@@ -47,7 +47,7 @@ describe("Resize", () => {
     const ac = run("Resize", [x22], { mode: "linear", coordinate_transformation_mode: "align_corners" }, { extra: scalesInput([1, 1, 2, 2]) });
     close(ac, A([1, 1, 4, 4], [
       1, 4 / 3, 5 / 3, 2, 5 / 3, 2, 7 / 3, 8 / 3, 7 / 3, 8 / 3, 3, 10 / 3, 3, 10 / 3, 11 / 3, 4,
-    ]), 1e-9);
+    ]), 1e-6);
   });
 
   it("every coordinate mode and nearest mode matches the ONNX formulas", () => {
@@ -86,6 +86,18 @@ describe("Resize", () => {
     const shape = g.op("Shape", [y]);
     g.output(g.op("Resize", [xin, "", "", shape], { mode: "linear" }));
     expect(retText(mainOf(importOnnx(g.toBytes(19))))).toBe(T("(1, 3, oh, ow)"));
+  });
+
+  it("a float32 scale that rounds output / input means that ratio (floor of an exact 2.0 is 2)", () => {
+    // 5 rows * 0.6 -> 3; output row 1 maps to (1 + 0.5) / (3 / 5) - 0.5 = 2, not 1.9999999.
+    const x = arr([1, 1, 5, 1], (i) => i);
+    const y = run("Resize", [x], { mode: "nearest", nearest_mode: "floor" }, { extra: scalesInput([1, 1, 0.6, 1]) });
+    expect(Array.from(y.data)).toEqual([0, 2, 3]);
+    const f = single("Resize", [{ name: "x", dims: [1, 1, 5, 4] }, "", { init: { shape: [4], data: [1, 1, 0.6, 0.5] } }], { mode: "nearest" });
+    expect(callOf(f, "image.resize2d").attrs["scales"]).toBeNull();
+    // 5 * 1.5 = 7.5 -> 7 rows: the factor 1.5 (not 7 / 5) drives the coordinates.
+    const g = single("Resize", [{ name: "x", dims: [1, 1, 5, 4] }, "", { init: { shape: [4], data: [1, 1, 1.5, 2] } }], { mode: "linear" });
+    expect(callOf(g, "image.resize2d").attrs["scales"]).toEqual([1.5, 2]);
   });
 
   it("opset 18 axes and keep_aspect_ratio_policy", () => {

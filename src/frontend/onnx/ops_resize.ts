@@ -59,11 +59,22 @@ registerConverter("Resize", (node) => {
   const hasScales = scalesIn !== undefined && !(scalesIn instanceof Constant && scalesIn.data.length === 0);
   let size: PrimExpr[];
   let scales: number[] | undefined;
+  /** The scales as given (before an exact size ratio replaces them). */
+  let nScales: number[] | undefined;
   if (hasScales) {
     if (node.hasInput(3)) throw node.error("give either scales or sizes, not both");
     if (!(scalesIn instanceof Constant)) throw node.error("scales must be a constant (an initializer or Constant node); weft does not support data-dependent scales");
     scales = fullRank(node, scalesIn.data, axes, 4, () => 1, "scales");
     size = dims.map((d, i) => scaledDim(node, d, scales![i]!));
+    // A float32 scale that is just the rounding of output / input (0.6 for 5 -> 3) means that
+    // ratio; using the exact ratio keeps coordinates exact (2.0, not 1.9999999, whose floor
+    // differs), as float32 runtimes effectively compute it.
+    const exact = [2, 3].every((i) => {
+      const o = staticDim(size[i]!), n = staticDim(dims[i]!);
+      return o !== undefined && n !== undefined && Math.fround(o / n) === scales![i];
+    });
+    nScales = scales;
+    if (exact) scales = undefined;
   } else {
     if (!node.hasInput(3)) throw node.error("one of scales and sizes is required");
     const sizes = fullRank(node, node.knownInts(3, "sizes"), axes, 4, (i) => dims[i]!, "sizes");
@@ -79,15 +90,19 @@ registerConverter("Resize", (node) => {
       });
       const s = policy === "not_larger" ? Math.min(...ratios) : Math.max(...ratios);
       scales = dims.map((_, i) => (resized.includes(i) ? s : 1));
+      nScales = scales;
       size = dims.map((d, i) => (resized.includes(i) ? i64(Math.round(staticDim(d)! * s)) : d));
     }
   }
   for (const i of [0, 1]) {
-    const same = scales ? scales[i] === 1 : E.isConstInt(node.bb.analyzer.simplify(E.sub(size[i]!, dims[i]!)), 0);
+    const same = (nScales ? nScales[i] === 1 : true) && E.isConstInt(node.bb.analyzer.simplify(E.sub(size[i]!, dims[i]!)), 0);
     if (!same) throw node.error(`only the spatial axes (H, W) can be resized; axis ${i} (${i === 0 ? "batch" : "channels"}) must keep its size`);
   }
   if (node.int("antialias", 0) !== 0 && method === "linear") {
-    const down = scales ? scales.some((s) => s < 1) : [2, 3].some((i) => { const a = staticDim(size[i]!), b = staticDim(dims[i]!); return a === undefined || b === undefined || a < b; });
+    const down = scales ? scales.some((s) => s < 1) : [2, 3].some((i) => {
+      const a = staticDim(size[i]!), b = staticDim(dims[i]!);
+      return a === undefined || b === undefined || a < b;
+    });
     if (down) throw node.error("antialias=1 when downsampling is not supported (weft has no antialiasing filter)");
   }
   return op.image.resize2d(x, [size[2]!, size[3]!], {

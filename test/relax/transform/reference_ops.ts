@@ -66,15 +66,22 @@ export interface ResizeRef {
 export function resize(x0: NdLike, size: readonly [number, number], o: ResizeRef): Nd {
   const x = nd(x0);
   const [N, C, H, W] = x.shape as [number, number, number, number];
+  // Coordinates in float32, as the kernels (and float32 runtimes) compute them: near-integer
+  // coordinates then floor the same way (5 -> 3 with scale 0.6 gives 2, not 1.9999999).
+  const f = Math.fround;
+  const given = o.scales !== undefined;
   const orig = (out: number, inLen: number, outLen: number, scale: number): number => {
+    // e / scale: by the given scale, or e * in / out for a ratio of sizes (exact when it can be).
+    const toIn = (e: number) => (given ? f(e / scale) : f(f(e * inLen) / outLen));
+    const half = () => f(toIn(f(out + 0.5)) - 0.5);
     switch (o.coord) {
-      case "half_pixel": return (out + 0.5) / scale - 0.5;
-      case "asymmetric": return out / scale;
-      case "pytorch_half_pixel": return outLen > 1 ? (out + 0.5) / scale - 0.5 : 0;
-      case "align_corners": return outLen === 1 ? 0 : (out * (inLen - 1)) / (outLen - 1);
+      case "half_pixel": return half();
+      case "asymmetric": return toIn(out);
+      case "pytorch_half_pixel": return outLen > 1 ? half() : 0;
+      case "align_corners": return outLen === 1 ? 0 : f(f(out * (inLen - 1)) / (outLen - 1));
       case "half_pixel_symmetric": {
-        const adj = outLen / (scale * inLen);
-        return (inLen / 2) * (1 - adj) + (out + 0.5) / scale - 0.5;
+        const adj = given ? f(outLen / f(scale * inLen)) : 1;
+        return f(f(f(inLen / 2) * f(1 - adj)) + half());
       }
     }
   };
