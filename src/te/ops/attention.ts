@@ -8,7 +8,7 @@ import type { PrimExpr } from "../../ir/expr.js";
 import { add, cast, convert, floordiv, gt, minValue, mul, rsqrt, select, sub } from "../../ir/expr_ops.js";
 import { reduceAxis, sum } from "../reduce.js";
 import { Tensor, compute } from "../tensor.js";
-import { broadcastIndex, broadcastShapes, checkFloat, checkTensor, constDim, dimsCompatible, formatShape } from "./shape_utils.js";
+import { broadcastIndex, checkFloat, checkTensor, constDim, dimsCompatible, formatShape, isConstDim } from "./shape_utils.js";
 import { softmax } from "./softmax.js";
 
 export type CausalMask = "TopLeft" | "BottomRight";
@@ -55,8 +55,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (bias) {
     checkTensor(op, "bias", bias);
     if (bias.dtype !== dt) throw new TypeError(`${op}: bias is ${bias.dtype} but q is ${dt}`);
-    if (bias.ndim > 4) throw new TypeError(`${op}: bias must broadcast to [batch, heads, seq, seq_kv], got ${formatShape(bias.shape)}`);
-    broadcastShapes(op, [["scores", scoreShape], ["bias", bias.shape]]);
+    // The bias broadcasts to the scores and may not enlarge them.
+    const fits = bias.ndim <= 4 && bias.shape.every((d, i) => isConstDim(d, 1) || dimsCompatible(d, scoreShape[4 - bias.ndim + i]!));
+    if (!fits) throw new TypeError(`${op}: bias ${formatShape(bias.shape)} must broadcast to the scores [batch, heads, seq, seq_kv] ${formatShape(scoreShape)}`);
   }
   const r = reduceAxis(H, "rh");
   const cH = constDim(H);
