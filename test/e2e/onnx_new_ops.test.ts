@@ -69,6 +69,11 @@ describe.each(TARGETS)("new operators compiled for %s with the default schedules
     await check(mod, target, [{ values: [rand([1, 2, 6, 5])] }]);
   });
 
+  it("Resize cubic (exclude_outside) over a symbolic batch", async () => {
+    const mod = model("Resize", [{ name: "x", dims: ["n", 2, 5, 4] }], { mode: "cubic", exclude_outside: 1 }, (g) => ["", g.initializer("scales", "float32", [4], [1, 1, 1.5, 2])]);
+    await check(mod, target, [{ values: [rand([2, 2, 5, 4])] }]);
+  });
+
   it("Attention with a symbolic sequence length, grouped heads and a causal mask", async () => {
     const mod = model(
       "Attention",

@@ -50,6 +50,21 @@ describe("Resize", () => {
     ]), 1e-6);
   });
 
+  it("ONNX spec example: cubic upsampling of 1..16 by 2 (A = -0.75), first row", () => {
+    const x = arr([1, 1, 4, 4], (i) => i + 1);
+    const y = run("Resize", [x], { mode: "cubic" }, { extra: scalesInput([1, 1, 2, 2]) });
+    expect(y.shape).toEqual([1, 1, 8, 8]);
+    close({ shape: [8], data: y.data.slice(0, 8) }, A([8], [0.47265625, 0.76953125, 1.24609375, 1.875, 2.28125, 2.91015625, 3.38671875, 3.68359375]), 1e-6);
+  });
+
+  it("cubic with cubic_coeff_a and exclude_outside", () => {
+    const x = rand(new nn.Rng(3), [1, 2, 5, 4]);
+    for (const [a, ex] of [[-0.75, 0], [-0.5, 1]] as const) {
+      const y = run("Resize", [x], { mode: "cubic", cubic_coeff_a: onnxFloat(a), exclude_outside: ex, coordinate_transformation_mode: "pytorch_half_pixel" }, { extra: sizesInput([1, 2, 8, 3]) });
+      close(y, refOps.resize(x, [8, 3], { mode: "cubic", coord: "pytorch_half_pixel", cubicA: a, exclude: ex === 1 }) as unknown as Arr, 1e-9);
+    }
+  });
+
   it("every coordinate mode and nearest mode matches the ONNX formulas", () => {
     const rng = new nn.Rng(5);
     const x = rand(rng, [1, 2, 5, 6]);
@@ -112,7 +127,7 @@ describe("Resize", () => {
   it("rejects what it cannot do, naming the node", () => {
     const x = { name: "x", dims: [1, 3, 4, 4] };
     const sc = (s: number[]) => ({ init: { shape: [4], data: s } });
-    expect(() => single("Resize", [x, "", sc([1, 1, 2, 2])], { mode: "cubic" })).toThrow(/Resize node 'resize_node' \(#0\): mode="cubic" is not supported/);
+    expect(() => single("Resize", [x, "", sc([1, 1, 2, 2])], { mode: "bicubic" })).toThrow(/Resize node 'resize_node' \(#0\): mode="bicubic" is not an ONNX Resize mode/);
     expect(() => single("Resize", [x, "", sc([1, 1, 2, 2])], { coordinate_transformation_mode: "tf_crop_and_resize" })).toThrow(/tf_crop_and_resize needs roi cropping/);
     expect(() => single("Resize", [x, "", sc([1, 2, 2, 2])])).toThrow(/only the spatial axes \(H, W\) can be resized; axis 1 \(channels\)/);
     expect(() => single("Resize", [x, "", sc([1, 1, 0.5, 0.5])], { mode: "linear", antialias: 1 }, { opset: 18 })).toThrow(/antialias=1 when downsampling is not supported/);

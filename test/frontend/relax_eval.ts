@@ -297,7 +297,9 @@ export class RelaxEvaluator {
         const method = a["method"] as string, scales = a["scales"] as [number, number] | null;
         const sz = args[1] as number[];
         return f64(refOps.resize(x, [sz[0]!, sz[1]!], {
-          mode: method === "linear" ? "linear" : "nearest",
+          mode: method === "linear" ? "linear" : method === "cubic" ? "cubic" : "nearest",
+          cubicA: a["cubic_alpha"] as number,
+          exclude: a["cubic_exclude"] === 1,
           coord: a["coordinate_transformation_mode"] as refOps.ResizeRef["coord"],
           nearest: a["rounding_method"] as refOps.ResizeRef["nearest"],
           ...(scales ? { scales } : {}),

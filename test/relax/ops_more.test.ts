@@ -61,7 +61,7 @@ describe("R.image.resize2d", () => {
 
   it("rejects bad modes, ranks, sizes and scales", () => {
     const x = tvar("x", [1, 3, 8, 8]);
-    expect(() => infer([x], () => op.image.resize2d(x, [4, 4], { method: "cubic" as "linear" }))).toThrow(/'method' must be one of "nearest_neighbor", "linear", got "cubic"/);
+    expect(() => infer([x], () => op.image.resize2d(x, [4, 4], { method: "area" as "linear" }))).toThrow(/'method' must be one of "nearest_neighbor", "linear", "cubic", got "area"/);
     expect(() => infer([x], () => op.image.resize2d(x, [4, 4], { coordinateTransformationMode: "tf_crop_and_resize" as "half_pixel" }))).toThrow(/'coordinate_transformation_mode' must be one of/);
     expect(() => infer([x], () => op.image.resize2d(x, [4, 4, 4]))).toThrow(/'size' must have 2 values \(output H and W\), got 3/);
     expect(() => infer([x], () => op.image.resize2d(x, [4, 4], { scales: [0, 2] }))).toThrow(/'scales' must be None or two positive numbers/);

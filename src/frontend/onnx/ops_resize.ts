@@ -1,9 +1,10 @@
 /**
  * ONNX Resize (opsets 11-19 semantics) of NCHW tensors as R.image.resize2d: nearest (with
- * nearest_mode) and linear, the coordinate transformation modes half_pixel, asymmetric,
- * align_corners, pytorch_half_pixel and half_pixel_symmetric, the output size from constant
- * `scales` (floor(in * scale); the scale itself drives the coordinates, as in ONNX) or from
- * `sizes` (possibly computed from shapes), opset 18's `axes` and keep_aspect_ratio_policy.
+ * nearest_mode), linear and cubic (cubic_coeff_a, exclude_outside); the coordinate
+ * transformation modes half_pixel, asymmetric, align_corners, pytorch_half_pixel and
+ * half_pixel_symmetric; the output size from constant `scales` (floor(in * scale); the scale
+ * itself drives the coordinates, as in ONNX) or from `sizes` (possibly computed from shapes);
+ * opset 18's `axes` and keep_aspect_ratio_policy.
  */
 import type { PrimExpr } from "../../ir/expr.js";
 import * as E from "../../ir/expr_ops.js";
@@ -12,7 +13,7 @@ import { dimsOf, i64, staticDim } from "../shape_util.js";
 import type { NodeView } from "./context.js";
 import { registerConverter } from "./registry.js";
 
-const MODES: Record<string, "nearest_neighbor" | "linear"> = { nearest: "nearest_neighbor", linear: "linear" };
+const MODES: Record<string, "nearest_neighbor" | "linear" | "cubic"> = { nearest: "nearest_neighbor", linear: "linear", cubic: "cubic" };
 const COORDS = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric"] as const;
 const NEAREST = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"] as const;
 
@@ -45,7 +46,7 @@ registerConverter("Resize", (node) => {
   if (dims.length !== 4) throw node.error(`only 4-D (NCHW) inputs are supported, got rank ${dims.length}`);
   const modeName = node.string("mode", "nearest");
   const method = MODES[modeName];
-  if (!method) throw node.error(`mode="${modeName}" is not supported (weft resizes with "nearest" and "linear"; not "cubic")`);
+  if (!method) throw node.error(`mode="${modeName}" is not an ONNX Resize mode (nearest, linear, cubic)`);
   const coord = node.string("coordinate_transformation_mode", "half_pixel");
   if (!(COORDS as readonly string[]).includes(coord)) {
     throw node.error(`coordinate_transformation_mode="${coord}" is not supported (use one of ${COORDS.join(", ")}; tf_crop_and_resize needs roi cropping, which weft lacks)`);
@@ -98,7 +99,7 @@ registerConverter("Resize", (node) => {
     const same = (nScales ? nScales[i] === 1 : true) && E.isConstInt(node.bb.analyzer.simplify(E.sub(size[i]!, dims[i]!)), 0);
     if (!same) throw node.error(`only the spatial axes (H, W) can be resized; axis ${i} (${i === 0 ? "batch" : "channels"}) must keep its size`);
   }
-  if (node.int("antialias", 0) !== 0 && method === "linear") {
+  if (node.int("antialias", 0) !== 0 && method !== "nearest_neighbor") {
     const down = scales ? scales.some((s) => s < 1) : [2, 3].some((i) => {
       const a = staticDim(size[i]!), b = staticDim(dims[i]!);
       return a === undefined || b === undefined || a < b;
@@ -109,6 +110,8 @@ registerConverter("Resize", (node) => {
     method,
     coordinateTransformationMode: coord as (typeof COORDS)[number],
     roundingMethod: method === "nearest_neighbor" ? (nearest as (typeof NEAREST)[number]) : "round",
+    cubicAlpha: node.float("cubic_coeff_a", -0.75),
+    cubicExclude: node.int("exclude_outside", 0) !== 0,
     ...(scales ? { scales: [scales[2]!, scales[3]!] as const } : {}),
   });
 }, 11);

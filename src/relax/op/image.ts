@@ -1,7 +1,7 @@
 /**
  * Image operators (`R.image.*`): resize2d of an NCHW tensor to a given (possibly symbolic)
- * size, nearest-neighbor or bilinear, with the ONNX coordinate transformation and rounding
- * modes. `scales` optionally gives the (output / input) factors the size came from, which
+ * size, nearest-neighbor, bilinear or bicubic, with the ONNX coordinate transformation and
+ * rounding modes. `scales` optionally gives the (output / input) factors the size came from, which
  * ONNX uses for the coordinate mapping instead of the ratio of the integer sizes.
  */
 import { voidType } from "../../ir/dtype.js";
@@ -11,7 +11,7 @@ import { ShapeStructInfo, TensorStructInfo } from "../struct_info.js";
 import { dtypeAttr, opName, sinfoText, tensorArg, tensorInfo } from "./infer_util.js";
 import { callOp, RelaxOp } from "./registry.js";
 
-export const RESIZE_METHODS = ["nearest_neighbor", "linear"] as const;
+export const RESIZE_METHODS = ["nearest_neighbor", "linear", "cubic"] as const;
 export const COORDINATE_MODES = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric"] as const;
 export const ROUNDING_METHODS = ["round", "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"] as const;
 
@@ -25,7 +25,8 @@ function choice(call: Call, name: string, allowed: readonly string[]): void {
 RelaxOp.register("relax.image.resize2d", {
   params: [{ name: "data", kind: "expr" }, { name: "size", kind: "shape" }],
   attrs: {
-    layout: "NCHW", method: "linear", coordinate_transformation_mode: "half_pixel", rounding_method: "round", scales: null, out_dtype: "void",
+    layout: "NCHW", method: "linear", coordinate_transformation_mode: "half_pixel", rounding_method: "round", cubic_alpha: -0.5, cubic_exclude: 0,
+    scales: null, out_dtype: "void",
   },
   infer: (call) => {
     const x = tensorArg(call, 0, "data");
@@ -39,9 +40,12 @@ RelaxOp.register("relax.image.resize2d", {
     }
     const out = dtypeAttr(call, "out_dtype");
     const dtype = out !== voidType ? out : x.dtype;
-    if (call.attrs["method"] === "linear" && !x.isUnknownDtype && !x.dtype.isFloat()) {
-      throw new TypeError(`${opName(call)}: method="linear" needs a float tensor, got dtype ${x.dtype} (use "nearest_neighbor" or cast first)`);
+    if (call.attrs["method"] !== "nearest_neighbor" && !x.isUnknownDtype && !x.dtype.isFloat()) {
+      throw new TypeError(`${opName(call)}: method="${String(call.attrs["method"])}" needs a float tensor, got dtype ${x.dtype} (use "nearest_neighbor" or cast first)`);
     }
+    const alpha = call.attrs["cubic_alpha"], exclude = call.attrs["cubic_exclude"];
+    if (typeof alpha !== "number" || !Number.isFinite(alpha)) throw new TypeError(`${opName(call)}: attribute 'cubic_alpha' must be a number, got ${JSON.stringify(alpha)}`);
+    if (exclude !== 0 && exclude !== 1) throw new TypeError(`${opName(call)}: attribute 'cubic_exclude' must be 0 or 1, got ${JSON.stringify(exclude)}`);
     if (x.ndim >= 0 && x.ndim !== 4) throw new TypeError(`${opName(call)}: 'data' must be 4-D (NCHW), got rank ${x.ndim}`);
     const s = argStructInfo(call.args[1]!);
     if (!(s instanceof ShapeStructInfo)) throw new TypeError(`${opName(call)}: argument 'size' must be a shape (R.shape([h, w])), got ${sinfoText(s)}`);
@@ -57,6 +61,10 @@ export interface Resize2dOptions {
   coordinateTransformationMode?: (typeof COORDINATE_MODES)[number];
   roundingMethod?: (typeof ROUNDING_METHODS)[number];
   scales?: readonly [number, number];
+  /** The cubic kernel's A (default -0.5; ONNX uses -0.75). */
+  cubicAlpha?: number;
+  /** Exclude cubic taps outside the input and renormalize (ONNX exclude_outside). */
+  cubicExclude?: boolean;
   outDtype?: string;
 }
 
@@ -66,6 +74,8 @@ export function resize2d(data: Expr, size: Expr | readonly (PrimExpr | number)[]
     method: o.method ?? "linear",
     coordinate_transformation_mode: o.coordinateTransformationMode ?? "half_pixel",
     rounding_method: o.roundingMethod ?? "round",
+    cubic_alpha: o.cubicAlpha ?? -0.5,
+    cubic_exclude: o.cubicExclude ? 1 : 0,
     scales: o.scales ? [...o.scales] : null,
     out_dtype: o.outDtype ?? "void",
   });

@@ -292,6 +292,8 @@ rules["relax.image.resize2d"] = (call, ctx) => {
       method: call.attrs["method"] as topi.ResizeMethod,
       coordinateTransformationMode: call.attrs["coordinate_transformation_mode"] as topi.CoordinateMode,
       roundingMethod: call.attrs["rounding_method"] as topi.RoundingMethod,
+      cubicAlpha: num(call, "cubic_alpha"),
+      cubicExclude: call.attrs["cubic_exclude"] === 1,
       ...(scales ? { scales } : {}),
     });
     return typeof outDtype === "string" && outDtype !== "void" && outDtype !== r.dtype.toString() ? topi.cast(r, outDtype) : r;

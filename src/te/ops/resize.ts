@@ -1,20 +1,21 @@
 /**
  * 2-D resize of an NCHW tensor (ONNX Resize / TVM image.resize2d): nearest-neighbor with the
- * ONNX rounding modes, and bilinear with edge clamping. The output coordinate of each axis maps
+ * ONNX rounding modes, bilinear with edge clamping, and bicubic (4x4 taps of the cubic
+ * convolution kernel with parameter A, edge-clamped or with outside taps excluded). The output coordinate of each axis maps
  * to an input coordinate by the coordinate transformation mode; coordinates are computed in
  * float32 (float64 for float64 data), divisions last so that exact ratios stay exact.
  */
 import { float32, float64, int64, type DataType } from "../../ir/dtype.js";
 import type { PrimExpr } from "../../ir/expr.js";
-import { add, cast, ceil, convert, div, eq, floor, max, min, mul, round, select, sub } from "../../ir/expr_ops.js";
+import { add, and, cast, ceil, convert, div, eq, floor, ge, lt, max, min, mul, round, select, sub } from "../../ir/expr_ops.js";
 import { Tensor, compute, type Dim } from "../tensor.js";
 import { checkTensor, formatShape } from "./shape_utils.js";
 
-export type ResizeMethod = "nearest_neighbor" | "linear";
+export type ResizeMethod = "nearest_neighbor" | "linear" | "cubic";
 export type CoordinateMode = "half_pixel" | "asymmetric" | "align_corners" | "pytorch_half_pixel" | "half_pixel_symmetric";
 export type RoundingMethod = "round" | "round_prefer_floor" | "round_prefer_ceil" | "floor" | "ceil";
 
-export const RESIZE_METHODS: readonly ResizeMethod[] = ["nearest_neighbor", "linear"];
+export const RESIZE_METHODS: readonly ResizeMethod[] = ["nearest_neighbor", "linear", "cubic"];
 export const COORDINATE_MODES: readonly CoordinateMode[] = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric"];
 export const ROUNDING_METHODS: readonly RoundingMethod[] = ["round", "round_prefer_floor", "round_prefer_ceil", "floor", "ceil"];
 
@@ -28,6 +29,10 @@ export interface ResizeOptions {
    * coordinates then use these factors rather than the ratio of the integer sizes.
    */
   scales?: readonly [number, number];
+  /** The cubic kernel's A (default -0.5, as TVM; ONNX's default is -0.75). */
+  cubicAlpha?: number;
+  /** Cubic taps outside the input get weight 0 and the rest are renormalized (ONNX exclude_outside). */
+  cubicExclude?: boolean;
 }
 
 function checkChoice<T extends string>(op: string, name: string, v: T, allowed: readonly T[]): void {
@@ -78,6 +83,28 @@ function roundCoord(method: RoundingMethod, x: PrimExpr): PrimExpr {
 
 const clampIndex = (i: PrimExpr, dim: PrimExpr) => max(min(i, sub(dim, 1)), 0);
 
+/**
+ * The four taps floor(x) - 1 .. floor(x) + 2 around input coordinate `x` (edge-clamped
+ * indices) and their cubic convolution weights for fraction t = x - floor(x):
+ * |d| <= 1: (A + 2)|d|³ - (A + 3)|d|² + 1; 1 < |d| < 2: A|d|³ - 5A|d|² + 8A|d| - 4A.
+ */
+function cubicTaps(x: PrimExpr, dim: PrimExpr, a: number, exclude: boolean, dt: DataType): { index: PrimExpr[]; weights: PrimExpr[] } {
+  const x0 = floor(x);
+  const t = cast(dt, sub(x, x0));
+  const c = (v: number) => convert(v, dt);
+  const near = (d: PrimExpr) => add(mul(mul(sub(mul(c(a + 2), d), c(a + 3)), d), d), c(1));
+  const far = (d: PrimExpr) => sub(mul(add(mul(sub(mul(c(a), d), c(5 * a)), d), c(8 * a)), d), c(4 * a));
+  const one = c(1);
+  let weights = [far(add(t, one)), near(t), near(sub(one, t)), far(sub(c(2), t))];
+  const raw = [-1, 0, 1, 2].map((k) => cast(dim.dtype, add(x0, convert(k, x0.dtype))));
+  if (exclude) {
+    weights = weights.map((w, k) => select(and(ge(raw[k]!, 0), lt(raw[k]!, dim)), w, c(0)));
+    const total = weights.reduce((p, q) => add(p, q));
+    weights = weights.map((w) => div(w, total));
+  }
+  return { index: raw.map((i) => clampIndex(i, dim)), weights };
+}
+
 /** Resizes data [N, C, H, W] to [N, C, size[0], size[1]]. */
 export function resize2d(data: Tensor, size: readonly [Dim, Dim], opts: ResizeOptions = {}): Tensor {
   const op = "resize2d";
@@ -89,7 +116,7 @@ export function resize2d(data: Tensor, size: readonly [Dim, Dim], opts: ResizeOp
   checkChoice(op, "method", method, RESIZE_METHODS);
   checkChoice(op, "coordinateTransformationMode", mode, COORDINATE_MODES);
   checkChoice(op, "roundingMethod", rounding, ROUNDING_METHODS);
-  if (method === "linear" && !data.dtype.isFloat()) throw new TypeError(`${op}: linear interpolation needs a float tensor, got ${data.dtype} (use nearest_neighbor or cast first)`);
+  if (method !== "nearest_neighbor" && !data.dtype.isFloat()) throw new TypeError(`${op}: ${method} interpolation needs a float tensor, got ${data.dtype} (use nearest_neighbor or cast first)`);
   if (opts.scales) {
     for (const s of opts.scales) if (!(s > 0)) throw new RangeError(`${op}: scale factors must be positive, got [${opts.scales.join(", ")}]`);
   }
@@ -104,6 +131,28 @@ export function resize2d(data: Tensor, size: readonly [Dim, Dim], opts: ResizeOp
     return compute(
       [N, C, OH, OW],
       (n, c, y, x) => data.at(n, c, idx(roundCoord(rounding, coord(y, 0)), H), idx(roundCoord(rounding, coord(x, 1)), W)),
+      "T_resize2d",
+      { tag: "injective", axisNames: names },
+    );
+  }
+  if (method === "cubic") {
+    const a = opts.cubicAlpha ?? -0.5, exclude = opts.cubicExclude ?? false;
+    return compute(
+      [N, C, OH, OW],
+      (n, c, y, x) => {
+        const ty = cubicTaps(coord(y, 0), H, a, exclude, data.dtype), tx = cubicTaps(coord(x, 1), W, a, exclude, data.dtype);
+        let acc: PrimExpr | undefined;
+        for (let i = 0; i < 4; i++) {
+          let row: PrimExpr | undefined;
+          for (let j = 0; j < 4; j++) {
+            const term = mul(tx.weights[j]!, data.at(n, c, ty.index[i]!, tx.index[j]!));
+            row = row ? add(row, term) : term;
+          }
+          const t = mul(ty.weights[i]!, row!);
+          acc = acc ? add(acc, t) : t;
+        }
+        return acc!;
+      },
       "T_resize2d",
       { tag: "injective", axisNames: names },
     );

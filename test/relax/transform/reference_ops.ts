@@ -54,7 +54,10 @@ export function attention(q0: NdLike, k0: NdLike, v0: NdLike, o: AttentionRef = 
 }
 
 export interface ResizeRef {
-  mode: "nearest" | "linear";
+  mode: "nearest" | "linear" | "cubic";
+  /** Cubic kernel parameter A (ONNX cubic_coeff_a, default -0.75) and exclude_outside. */
+  cubicA?: number;
+  exclude?: boolean;
   coord: "half_pixel" | "asymmetric" | "align_corners" | "pytorch_half_pixel" | "half_pixel_symmetric";
   /** "round" (TVM's default) rounds halves away from zero. */
   nearest?: "round" | "round_prefer_floor" | "round_prefer_ceil" | "floor" | "ceil";
@@ -99,10 +102,32 @@ export function resize(x0: NdLike, size: readonly [number, number], o: ResizeRef
   return build([N, C, size[0], size[1]], ([n, c, y, xx]) => {
     const fy = orig(y!, H, size[0], sh), fx = orig(xx!, W, size[1], sw);
     if (o.mode === "nearest") return at(x, [n!, c!, clamp(near(fy), H), clamp(near(fx), W)]);
+    if (o.mode === "cubic") {
+      const ty = cubicTaps(fy, H, o.cubicA ?? -0.75, o.exclude ?? false), tx = cubicTaps(fx, W, o.cubicA ?? -0.75, o.exclude ?? false);
+      let acc = 0;
+      ty.forEach(([yy, wy]) => tx.forEach(([xi, wx]) => (acc += wy * wx * at(x, [n!, c!, clamp(yy, H), clamp(xi, W)]))));
+      return acc;
+    }
     const y0 = Math.floor(fy), x0 = Math.floor(fx), ty = fy - y0, tx = fx - x0;
     const g = (yy: number, xi: number) => at(x, [n!, c!, clamp(yy, H), clamp(xi, W)]);
     return (1 - ty) * ((1 - tx) * g(y0, x0) + tx * g(y0, x0 + 1)) + ty * ((1 - tx) * g(y0 + 1, x0) + tx * g(y0 + 1, x0 + 1));
   });
+}
+
+/** ONNX's cubic coefficients for the taps floor(v) - 1 .. floor(v) + 2 (edge padding, or outside taps dropped and renormalized). */
+function cubicTaps(v: number, len: number, A: number, exclude: boolean): [number, number][] {
+  const i0 = Math.floor(v), r = v - i0;
+  const c = [
+    ((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A,
+    ((A + 2) * r - (A + 3)) * r * r + 1,
+    ((A + 2) * (1 - r) - (A + 3)) * (1 - r) * (1 - r) + 1,
+    ((A * (2 - r) - 5 * A) * (2 - r) + 8 * A) * (2 - r) - 4 * A,
+  ];
+  const taps = c.map((w, k): [number, number] => [i0 - 1 + k, w]);
+  if (!exclude) return taps;
+  const kept = taps.map(([i, w]): [number, number] => [i, i >= 0 && i < len ? w : 0]);
+  const total = kept.reduce((s, [, w]) => s + w, 0);
+  return kept.map(([i, w]) => [i, w / total]);
 }
 
 export function cumsum(x0: NdLike, axis: number, exclusive: boolean, reverse: boolean): Nd {
