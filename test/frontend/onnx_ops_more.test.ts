@@ -284,6 +284,8 @@ describe("InstanceNormalization and GroupNormalization", () => {
     close(got21, refOps.groupNorm(x, A([4], s), A([4], s.map((t) => t / 2)), 2, Math.fround(1e-5)) as unknown as Arr, 1e-9);
     const got18 = run("GroupNormalization", [x], { num_groups: 2 }, { extra: per([3, -1]), opset: 18 });
     close(got18, refOps.groupNorm(x, A([4], [3, 3, -1, -1]), A([4], [1.5, 1.5, -0.5, -0.5]), 2, Math.fround(1e-5)) as unknown as Arr, 1e-9);
+    const fromInputs = run("GroupNormalization", [x, A([2], [3, -1]), A([2], [1.5, -0.5])], { num_groups: 2 }, { opset: 18 });
+    close(fromInputs, got18, 1e-12);
     // A per-group scale given as a graph input is repeated with reshape / broadcast_to.
     const f = single("GroupNormalization", [{ name: "x", dims: ["n", 6, 5] }, { name: "s", dims: [3] }, { name: "b", dims: [3] }], { num_groups: 3 }, { opset: 18 });
     expect(opsOf(f)).toEqual(["reshape", "broadcast_to", "reshape", "reshape", "broadcast_to", "reshape", "nn.group_norm"]);
