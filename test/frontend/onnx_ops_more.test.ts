@@ -115,6 +115,19 @@ describe("Resize", () => {
     expect(callOf(g, "image.resize2d").attrs["scales"]).toEqual([1.5, 2]);
   });
 
+  it("3-D (NCW) inputs resize through a unit H axis", () => {
+    const x = rand(new nn.Rng(9), [2, 3, 5]);
+    const unitH = (a: Arr) => ({ shape: [a.shape[0]!, a.shape[1]!, 1, a.shape[2]!], data: a.data });
+    for (const mode of ["nearest", "linear", "cubic"] as const) {
+      const y = run("Resize", [x], { mode, coordinate_transformation_mode: "align_corners" }, { extra: scalesInput([1, 1, 1.6]) });
+      const want = refOps.resize(unitH(x), [1, 8], { mode, coord: "align_corners", nearest: "round_prefer_floor" });
+      close(y, { shape: [2, 3, 8], data: Float64Array.from(want.data) }, 1e-9);
+    }
+    const f = single("Resize", [{ name: "x", dims: ["n", 3, "w"] }, "", { init: { shape: [3], data: [1, 1, 2] } }], { mode: "linear" });
+    expect(opsOf(f)).toEqual(["expand_dims", "image.resize2d", "squeeze"]);
+    expect(retText(f)).toBe(T("(n, 3, w * 2)"));
+  });
+
   it("opset 18 axes and keep_aspect_ratio_policy", () => {
     const x = rand(new nn.Rng(2), [1, 1, 4, 6]);
     const viaAxes = run("Resize", [x], { mode: "linear", axes: [2, 3] }, { extra: sizesInput([6, 9]) });
@@ -129,9 +142,9 @@ describe("Resize", () => {
     const sc = (s: number[]) => ({ init: { shape: [4], data: s } });
     expect(() => single("Resize", [x, "", sc([1, 1, 2, 2])], { mode: "bicubic" })).toThrow(/Resize node 'resize_node' \(#0\): mode="bicubic" is not an ONNX Resize mode/);
     expect(() => single("Resize", [x, "", sc([1, 1, 2, 2])], { coordinate_transformation_mode: "tf_crop_and_resize" })).toThrow(/tf_crop_and_resize needs roi cropping/);
-    expect(() => single("Resize", [x, "", sc([1, 2, 2, 2])])).toThrow(/only the spatial axes \(H, W\) can be resized; axis 1 \(channels\)/);
+    expect(() => single("Resize", [x, "", sc([1, 2, 2, 2])])).toThrow(/only the spatial axes can be resized; axis 1 \(channels\)/);
     expect(() => single("Resize", [x, "", sc([1, 1, 0.5, 0.5])], { mode: "linear", antialias: 1 }, { opset: 18 })).toThrow(/antialias=1 when downsampling is not supported/);
-    expect(() => single("Resize", [{ name: "x", dims: [3, 4, 4] }, "", { init: { shape: [3], data: [1, 2, 2] } }])).toThrow(/only 4-D \(NCHW\) inputs are supported/);
+    expect(() => single("Resize", [{ name: "x", dims: [4, 4] }, "", { init: { shape: [2], data: [2, 2] } }])).toThrow(/only 3-D \(NCW\) and 4-D \(NCHW\) inputs are supported, got rank 2/);
     expect(() => single("Resize", [x])).toThrow(/one of scales and sizes is required/);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * ONNX Resize (opsets 11-19 semantics) of NCHW tensors as R.image.resize2d: nearest (with
- * nearest_mode), linear and cubic (cubic_coeff_a, exclude_outside); the coordinate
+ * ONNX Resize (opsets 11-19 semantics) of NCHW (and NCW, through a unit H axis) tensors as
+ * R.image.resize2d: nearest (with nearest_mode), linear and cubic (cubic_coeff_a,
+ * exclude_outside); the coordinate
  * transformation modes half_pixel, asymmetric, align_corners, pytorch_half_pixel and
  * half_pixel_symmetric; the output size from constant `scales` (floor(in * scale); the scale
  * itself drives the coordinates, as in ONNX) or from `sizes` (possibly computed from shapes);
@@ -43,7 +44,9 @@ function fullRank<T>(node: NodeView, vals: readonly T[], axes: readonly number[]
 registerConverter("Resize", (node) => {
   const x = node.input(0);
   const dims = dimsOf(x, node.label);
-  if (dims.length !== 4) throw node.error(`only 4-D (NCHW) inputs are supported, got rank ${dims.length}`);
+  const rank = dims.length;
+  if (rank !== 3 && rank !== 4) throw node.error(`only 3-D (NCW) and 4-D (NCHW) inputs are supported, got rank ${rank}`);
+  const spatial = rank === 4 ? [2, 3] : [2];
   const modeName = node.string("mode", "nearest");
   const method = MODES[modeName];
   if (!method) throw node.error(`mode="${modeName}" is not an ONNX Resize mode (nearest, linear, cubic)`);
@@ -65,12 +68,12 @@ registerConverter("Resize", (node) => {
   if (hasScales) {
     if (node.hasInput(3)) throw node.error("give either scales or sizes, not both");
     if (!(scalesIn instanceof Constant)) throw node.error("scales must be a constant (an initializer or Constant node); weft does not support data-dependent scales");
-    scales = fullRank(node, scalesIn.data, axes, 4, () => 1, "scales");
+    scales = fullRank(node, scalesIn.data, axes, rank, () => 1, "scales");
     size = dims.map((d, i) => scaledDim(node, d, scales![i]!));
     // A float32 scale that is just the rounding of output / input (0.6 for 5 -> 3) means that
     // ratio; using the exact ratio keeps coordinates exact (2.0, not 1.9999999, whose floor
     // differs), as float32 runtimes effectively compute it.
-    const exact = [2, 3].every((i) => {
+    const exact = spatial.every((i) => {
       const o = staticDim(size[i]!), n = staticDim(dims[i]!);
       return o !== undefined && n !== undefined && Math.fround(o / n) === scales![i];
     });
@@ -78,12 +81,12 @@ registerConverter("Resize", (node) => {
     if (exact) scales = undefined;
   } else {
     if (!node.hasInput(3)) throw node.error("one of scales and sizes is required");
-    const sizes = fullRank(node, node.knownInts(3, "sizes"), axes, 4, (i) => dims[i]!, "sizes");
+    const sizes = fullRank(node, node.knownInts(3, "sizes"), axes, rank, (i) => dims[i]!, "sizes");
     size = sizes;
     if (policy !== "stretch") {
       if (policy !== "not_larger" && policy !== "not_smaller") throw node.error(`keep_aspect_ratio_policy="${policy}" is not an ONNX policy (stretch, not_larger, not_smaller)`);
       // One scale for the resized axes; the other axes keep their size.
-      const resized = axes ? axes.map((a) => (a < 0 ? a + 4 : a)) : [0, 1, 2, 3];
+      const resized = axes ? axes.map((a) => (a < 0 ? a + rank : a)) : dims.map((_, i) => i);
       const ratios = resized.map((a) => {
         const want = staticDim(sizes[a]!), have = staticDim(dims[a]!);
         if (want === undefined || have === undefined) throw node.error(`keep_aspect_ratio_policy="${policy}" needs static sizes and input dims`);
@@ -97,21 +100,26 @@ registerConverter("Resize", (node) => {
   }
   for (const i of [0, 1]) {
     const same = (nScales ? nScales[i] === 1 : true) && E.isConstInt(node.bb.analyzer.simplify(E.sub(size[i]!, dims[i]!)), 0);
-    if (!same) throw node.error(`only the spatial axes (H, W) can be resized; axis ${i} (${i === 0 ? "batch" : "channels"}) must keep its size`);
+    if (!same) throw node.error(`only the spatial axes can be resized; axis ${i} (${i === 0 ? "batch" : "channels"}) must keep its size`);
   }
   if (node.int("antialias", 0) !== 0 && method !== "nearest_neighbor") {
-    const down = scales ? scales.some((s) => s < 1) : [2, 3].some((i) => {
+    const down = scales ? scales.some((s) => s < 1) : spatial.some((i) => {
       const a = staticDim(size[i]!), b = staticDim(dims[i]!);
       return a === undefined || b === undefined || a < b;
     });
     if (down) throw node.error("antialias=1 when downsampling is not supported (weft has no antialiasing filter)");
   }
-  return op.image.resize2d(x, [size[2]!, size[3]!], {
+  // A 1-D resize is a 2-D one over a unit H axis (every mode maps a unit axis to row 0).
+  const x4 = rank === 4 ? x : node.bb.emit(op.expandDims(x, [2]));
+  const hw = rank === 4 ? [size[2]!, size[3]!] : [i64(1), size[2]!];
+  const scalesHW = scales && (rank === 4 ? ([scales[2]!, scales[3]!] as const) : ([1, scales[2]!] as const));
+  const y = op.image.resize2d(x4, hw, {
     method,
     coordinateTransformationMode: coord as (typeof COORDS)[number],
     roundingMethod: method === "nearest_neighbor" ? (nearest as (typeof NEAREST)[number]) : "round",
     cubicAlpha: node.float("cubic_coeff_a", -0.75),
     cubicExclude: node.int("exclude_outside", 0) !== 0,
-    ...(scales ? { scales: [scales[2]!, scales[3]!] as const } : {}),
+    ...(scalesHW ? { scales: scalesHW } : {}),
   });
+  return rank === 4 ? y : op.squeeze(node.bb.emit(y), [2]);
 }, 11);
