@@ -65,3 +65,13 @@ describe("README tour", () => {
     expect(y2.toArray()).toEqual(want);
   });
 });
+
+describe("README", () => {
+  it("lists exactly the ONNX ops the importer converts", () => {
+    const text = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const m = /Supported ONNX ops[^\n]*\n\n([\s\S]*?)\n\n/.exec(text);
+    expect(m, "README.md has no 'Supported ONNX ops' list").not.toBeNull();
+    const listed = [...m![1]!.matchAll(/`([A-Za-z]+)`/g)].map((x) => x[1]!);
+    expect(listed).toEqual(frontend.supportedOps());
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { OnnxGraphBuilder, importOnnx, nn, type OnnxAttrValue } from "../../src/frontend/index.js";
-import { mainOf } from "./helpers.js";
+import { mainOf, opsOf } from "./helpers.js";
 import { TinyBert, cnn, mlp } from "./models.js";
 import { evalMain } from "../relax/reference_eval.js";
 import { arr, maxAbsDiff, type Nd } from "../relax/reference_ops.js";
@@ -115,8 +115,8 @@ describe("converters compared with a direct implementation of the ONNX op", () =
 });
 
 describe("nn models: the Relax export and the imported ONNX export compute the same values", () => {
-  function compare(model: nn.Module, inputs: nn.InputSpec[], values: Nd[], tol: number) {
-    const direct = evalMain(mainOf(nn.exportRelax(model, inputs)), values);
+  function compare(model: nn.Module, inputs: nn.InputSpec[], values: Nd[], tol: number, opts: nn.ExportRelaxOptions = {}) {
+    const direct = evalMain(mainOf(nn.exportRelax(model, inputs, opts)), values);
     const viaOnnx = evalMain(mainOf(importOnnx(nn.exportOnnx(model, inputs))), values);
     expect(direct.data.every(Number.isFinite)).toBe(true);
     expect(maxAbsDiff(direct, viaOnnx)).toBeLessThan(tol);
@@ -155,5 +155,15 @@ describe("nn models: the Relax export and the imported ONNX export compute the s
       // Not degenerate (e.g. every token equal after a wrong reshape or softmax axis).
       expect(new Set(Array.from(y.data, (v) => v.toFixed(6))).size).toBeGreaterThan(seq * 8);
     }
+  });
+
+  it("BERT-style layer with fusedAttention: one R.nn.attention, the same values as the ONNX export", () => {
+    const model = new TinyBert(new nn.Rng(9));
+    const spec: nn.InputSpec[] = [{ name: "input_ids", shape: ["batch", "seq"], dtype: "int64" }];
+    const ops = opsOf(mainOf(nn.exportRelax(model, spec, { fusedAttention: true })));
+    expect(ops.filter((o) => o === "nn.attention")).toHaveLength(1);
+    expect(ops).not.toContain("nn.softmax");
+    const ids = arr([2, 4], (i) => (i * 5 + 1) % 50);
+    compare(model, spec, [ids], 1e-6, { fusedAttention: true });
   });
 });

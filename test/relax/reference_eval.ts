@@ -22,6 +22,7 @@ import {
 import { PrimFunc } from "../../src/tir/function.js";
 import { emptyArray, fromArray, runPrimFunc, toArray, type HostArray } from "../../src/tir/interp/index.js";
 import * as ref from "./reference_ops.js";
+import * as extra from "./reference_ops_extra.js";
 import type { Nd } from "./reference_ops.js";
 
 /** A tensor (typed for lowered IR, float64 for high-level IR), a shape or prim value, or a tuple. */
@@ -135,10 +136,12 @@ const axesList = (v: unknown): number[] | null => (v === null || v === undefined
 const BINARY: Record<string, (p: number, q: number) => number> = {
   add: (p, q) => p + q, subtract: (p, q) => p - q, multiply: (p, q) => p * q, divide: (p, q) => p / q, power: Math.pow,
   maximum: Math.max, minimum: Math.min, greater: (p, q) => +(p > q), less: (p, q) => +(p < q), equal: (p, q) => +(p === q),
+  logical_and: (p, q) => +(!!p && !!q), logical_or: (p, q) => +(!!p || !!q), logical_xor: (p, q) => +(!!p !== !!q),
 };
 const UNARY: Record<string, (p: number) => number> = {
   exp: Math.exp, log: Math.log, sqrt: Math.sqrt, tanh: Math.tanh, erf: ref.erf, negative: (p) => -p, abs: Math.abs, sigmoid: ref.sigmoid,
   "nn.relu": (p) => Math.max(p, 0), "nn.gelu": ref.gelu,
+  logical_not: (p) => +!p, isnan: (p) => +Number.isNaN(p), isinf: (p) => +(Math.abs(p) === Infinity), isfinite: (p) => +Number.isFinite(p),
 };
 
 /** A high-level operator on float64 arrays. */
@@ -198,6 +201,45 @@ function operator(name: string, args: readonly Value[], a: Call["attrs"], dim: (
     }
     case "nn.max_pool2d":
       return ref.pool2d(x, "max", a["pool_size"] as [number, number], a["strides"] as [number, number], a["padding"] as [number, number, number, number], false);
+    case "nn.conv2d_transpose": {
+      const p4 = a["padding"] as number[], op2 = a["output_padding"] as number[];
+      return extra.conv2dTranspose(x, y, {
+        strides: a["strides"] as [number, number], dilation: a["dilation"] as [number, number], groups: a["groups"] as number,
+        pad: [p4[0]!, p4[1]!, p4[2]!, p4[3]!], outputPadding: [op2[0]!, op2[1]!],
+      });
+    }
+    case "topk": {
+      const [vals, idx] = extra.topk(x, a["k"] as number, a["axis"] as number, a["largest"] === true);
+      const ret = a["ret_type"];
+      return ret === "both" ? [vals, idx] : ret === "values" ? vals : idx;
+    }
+    case "argmax":
+    case "argmin":
+      return extra.argReduce(x, name === "argmax" ? "max" : "min", a["axis"] as number | null, a["keepdims"] === true, a["select_last_index"] === true);
+    case "cumsum": {
+      const flat = a["axis"] === null;
+      return extra.cumsum(flat ? { shape: [ref.numel(x.shape)], data: x.data } : x, flat ? 0 : (a["axis"] as number), a["exclusive"] === true, a["reverse"] === true);
+    }
+    case "nn.attention": {
+      const scale = a["scale"] as number | null, causal = a["causal_mask"] as "TopLeft" | "BottomRight" | null;
+      return extra.attention(x, y, args[2] as Nd, { ...(scale !== null ? { scale } : {}), ...(causal ? { causal } : {}), ...(args[3] ? { bias: args[3] as Nd } : {}) });
+    }
+    case "nn.group_norm":
+      return extra.groupNorm(x, y, args[2] as Nd, a["num_groups"] as number, a["epsilon"] as number);
+    case "nn.instance_norm":
+      return extra.groupNorm(x, y, args[2] as Nd, x.shape[1]!, a["epsilon"] as number);
+    case "image.resize2d": {
+      const method = a["method"] as string, scales = a["scales"] as [number, number] | null;
+      const sz = args[1] as unknown as number[];
+      return extra.resize(x, [sz[0]!, sz[1]!], {
+        mode: method === "linear" ? "linear" : method === "cubic" ? "cubic" : "nearest",
+        cubicA: a["cubic_alpha"] as number,
+        exclude: a["cubic_exclude"] === 1,
+        coord: a["coordinate_transformation_mode"] as extra.ResizeRef["coord"],
+        nearest: a["rounding_method"] as extra.ResizeRef["nearest"],
+        ...(scales ? { scales } : {}),
+      });
+    }
     default:
       throw new Error(`the reference evaluator does not implement R.${name}`);
   }

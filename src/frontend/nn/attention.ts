@@ -33,11 +33,18 @@ export class MultiHeadAttention extends Module {
   }
 
   forward<V>(g: Graph<V>, x: V): V {
+    const scale = 1 / Math.sqrt(this.headDim);
+    if (g.attention) {
+      // The fused operator takes (b, s, h, d) directly: no transposes around it.
+      const heads = (l: Linear) => g.reshape(l.forward(g, x), [0, 0, this.heads, this.headDim]);
+      const ctx = g.attention(heads(this.q), heads(this.k), heads(this.v), scale);
+      return this.out.forward(g, g.reshape(ctx, [0, 0, this.embed]));
+    }
     const q = this.split(g, this.q.forward(g, x));
     // k^T directly: (b, s, h, d) -> (b, h, d, s).
     const kt = g.transpose(g.reshape(this.k.forward(g, x), [0, 0, this.heads, this.headDim]), [0, 2, 3, 1]);
     const v = this.split(g, this.v.forward(g, x));
-    const scores = g.mul(g.matmul(q, kt), g.scalar(1 / Math.sqrt(this.headDim)));
+    const scores = g.mul(g.matmul(q, kt), g.scalar(scale));
     const ctx = g.matmul(g.softmax(scores, -1), v);
     const merged = g.reshape(g.transpose(ctx, [0, 2, 1, 3]), [0, 0, this.embed]);
     return this.out.forward(g, merged);

@@ -84,6 +84,11 @@ export interface Graph<V> {
   globalAvgPool(x: V): V;
   /** Rows of `table` picked by int64 `ids` (an embedding lookup). */
   gather(table: Parameter, ids: V): V;
+  /**
+   * softmax(q kᵀ * scale) v per head over [batch, seq, heads, head_dim] tensors, as one
+   * operator. Optional: without it attention is written as matmul + softmax + matmul.
+   */
+  attention?(q: V, k: V, v: V, scale: number): V;
 }
 
 export abstract class Module {

@@ -14,7 +14,14 @@ import type { Conv2dAttrs, Graph, InputSpec, Module, Parameter } from "./module.
 
 export class RelaxGraph implements Graph<Expr> {
   private readonly params = new Map<Parameter, Expr>();
-  constructor(readonly bb: BlockBuilder) {}
+  /** Set (by `fusedAttention`) to write attention as one R.nn.attention. */
+  attention?: (q: Expr, k: Expr, v: Expr, scale: number) => Expr;
+  constructor(
+    readonly bb: BlockBuilder,
+    fusedAttention = false,
+  ) {
+    if (fusedAttention) this.attention = (q, k, v, scale) => this.emit(op.nn.attention(q, k, v, { scale }));
+  }
 
   /** Makes `p` a function parameter instead of a Constant. */
   bindParam(p: Parameter, v: Var): void {
@@ -104,6 +111,8 @@ export class RelaxGraph implements Graph<Expr> {
 export interface ExportRelaxOptions {
   /** Weights become trailing parameters of main instead of Constants. */
   paramsAsInputs?: boolean;
+  /** MultiHeadAttention becomes one R.nn.attention instead of matmul + softmax + matmul. */
+  fusedAttention?: boolean;
   entry?: string;
 }
 
@@ -125,7 +134,7 @@ export function inputVars(inputs: readonly InputSpec[]): Var[] {
 export function exportRelax(model: Module, inputs: readonly InputSpec[], opts: ExportRelaxOptions = {}): IRModule {
   if (inputs.length === 0) throw new TypeError("exportRelax: give at least one input (name and shape)");
   const bb = new BlockBuilder();
-  const g = new RelaxGraph(bb);
+  const g = new RelaxGraph(bb, opts.fusedAttention ?? false);
   const params = inputVars(inputs);
   if (opts.paramsAsInputs) {
     for (const [name, p] of model.namedParameters()) {

@@ -21,6 +21,14 @@ import { lookupConverter, supportedOps } from "./registry.js";
 import "./ops_elementwise.js";
 import "./ops_nn.js";
 import "./ops_shape.js";
+import "./ops_logical.js";
+import "./ops_norm.js";
+import "./ops_arg_cumsum.js";
+import "./ops_resize.js";
+import "./ops_attention.js";
+import "./ops_conv_transpose.js";
+import "./ops_einsum.js";
+import "./ops_topk.js";
 
 /** The default-domain opsets whose semantics the converters implement. */
 export const MIN_OPSET = 13;

@@ -7,5 +7,6 @@ export * from "./indexing.js";
 export * from "./statistical.js";
 export * from "./builtin.js";
 export * as nn from "./nn.js";
+export * as image from "./image.js";
 export { sinfoText, shapeText } from "./infer_util.js";
 export * from "./memory.js";

@@ -1,6 +1,7 @@
 /**
- * Neural-network operators (`R.nn.*`): activations, softmax, layer_norm, conv2d and 2-D
- * pooling in NCHW / OIHW layouts with stride, padding, dilation and groups.
+ * Neural-network operators (`R.nn.*`): activations, softmax, layer_norm, batch_norm, conv2d,
+ * conv2d_transpose and 2-D pooling in NCHW / OIHW (IOHW) layouts with stride, padding,
+ * dilation and groups; attention and group / instance norm live in nn_attention / nn_norm.
  */
 import type { PrimExpr } from "../../ir/expr.js";
 import * as E from "../../ir/expr_ops.js";
@@ -164,6 +165,52 @@ RelaxOp.register("relax.nn.conv2d", {
   },
 });
 
+/**
+ * conv2d_transpose: data NCHW, weight IOHW [C_in, C_out / groups, KH, KW]; output extent
+ * (in - 1) * stride - pad_before - pad_after + dilation * (k - 1) + output_padding + 1.
+ */
+RelaxOp.register("relax.nn.conv2d_transpose", {
+  params: [{ name: "data", kind: "expr" }, { name: "weight", kind: "expr" }],
+  attrs: {
+    strides: [1, 1], padding: [0, 0, 0, 0], output_padding: [0, 0], dilation: [1, 1], groups: 1, data_layout: "NCHW", kernel_layout: "IOHW", out_layout: "NCHW", out_dtype: "void",
+  },
+  infer: (call, ctx) => {
+    const data = tensorArg(call, 0, "data");
+    const w = tensorArg(call, 1, "weight");
+    checkLayout(call, "data_layout", "NCHW");
+    checkLayout(call, "kernel_layout", "IOHW");
+    checkLayout(call, "out_layout", "NCHW");
+    const out = dtypeAttr(call, "out_dtype");
+    const dtype = out !== voidType ? out : unifyDtype(call, data.dtype, w.dtype, "data", "weight");
+    for (const [n, t] of [["data", data], ["weight", w]] as const) {
+      if (t.ndim >= 0 && t.ndim !== 4) throw new TypeError(`${opName(call)}: '${n}' must be 4-D (${n === "data" ? "NCHW" : "IOHW"}), got rank ${t.ndim}`);
+    }
+    const groups = intList(call, "groups")![0]!;
+    if (groups < 1) throw new RangeError(`${opName(call)}: groups must be positive, got ${groups}`);
+    const [sh, sw] = pair(call, "strides"), [dh, dw] = pair(call, "dilation");
+    const op2 = intList(call, "output_padding") ?? [0];
+    const [oph, opw] = op2.length === 1 ? [op2[0]!, op2[0]!] : op2.length === 2 ? [op2[0]!, op2[1]!] : [NaN, NaN];
+    if (Number.isNaN(oph)) throw new TypeError(`${opName(call)}: output_padding must have 1 or 2 values, got ${op2.length}`);
+    for (const [p, s, d] of [[oph, sh, dh], [opw, sw, dw]] as const) {
+      if (p < 0 || p >= Math.max(s, d)) throw new RangeError(`${opName(call)}: output_padding ${p} must be >= 0 and smaller than the stride (${s}) or the dilation (${d})`);
+    }
+    const [pt, pl, pb, pr] = padding4(call);
+    const dd = data.dims, wd = w.dims;
+    if (!dd || !wd) return new TensorStructInfo(4, dtype);
+    if (compareDims(dd[1]!, wd[0]!, ctx.analyzer) === "fail") {
+      throw new TypeError(`${opName(call)}: 'data' ${shapeText(dd)} has ${dimText(dd[1]!)} channels but 'weight' ${shapeText(wd)} (IOHW) expects ${dimText(wd[0]!)}`);
+    }
+    const rem = ctx.analyzer.simplify(E.floormod(dd[1]!, int64Imm(groups)));
+    if (E.isConstInt(rem) && rem.value !== 0) throw new TypeError(`${opName(call)}: ${dimText(dd[1]!)} input channels do not divide into ${groups} groups`);
+    const size = (x: PrimExpr, k: PrimExpr, s: number, d: number, lo: number, hi: number, p: number) =>
+      ctx.analyzer.simplify(E.add(E.add(E.mul(E.sub(x, int64Imm(1)), int64Imm(s)), E.mul(E.sub(k, int64Imm(1)), int64Imm(d))), int64Imm(p + 1 - lo - hi)));
+    const oh = size(dd[2]!, wd[2]!, sh, dh, pt, pb, oph), ow = size(dd[3]!, wd[3]!, sw, dw, pl, pr, opw);
+    for (const o of [oh, ow]) if (E.isConstInt(o) && o.value <= 0) throw new TypeError(`${opName(call)}: the padding crops the whole output (extent ${o.value})`);
+    const oc = ctx.analyzer.simplify(E.mul(wd[1]!, int64Imm(groups)));
+    return tensorInfo([dd[0]!, oc, oh, ow], 4, dtype);
+  },
+});
+
 function poolInfer(): InferFn {
   return (call, ctx) => {
     const x = tensorArg(call, 0, "data");
@@ -224,6 +271,17 @@ export function conv2d(data: Expr, weight: Expr, o: Conv2dOptions = {}) {
   });
 }
 
+export interface Conv2dTransposeOptions extends Conv2dOptions {
+  outputPadding?: readonly number[];
+}
+
+export function conv2dTranspose(data: Expr, weight: Expr, o: Conv2dTransposeOptions = {}) {
+  return callOp("relax.nn.conv2d_transpose", [data, weight], {
+    strides: o.strides ?? [1, 1], padding: o.padding ?? [0, 0, 0, 0], output_padding: o.outputPadding ?? [0, 0], dilation: o.dilation ?? [1, 1],
+    groups: o.groups ?? 1, out_dtype: o.outDtype ?? "void",
+  });
+}
+
 export interface Pool2dOptions {
   strides?: readonly number[];
   padding?: readonly number[];
@@ -240,4 +298,7 @@ function pool(name: string) {
     });
 }
 export const maxPool2d = pool("max_pool2d");
+
+export * from "./nn_attention.js";
+export * from "./nn_norm.js";
 export const avgPool2d = pool("avg_pool2d");

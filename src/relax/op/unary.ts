@@ -2,7 +2,7 @@
  * Elementwise unary operators: the result has the input's StructInfo. Math functions that are
  * only defined on floats (exp, log, tanh, ...) reject integer tensors.
  */
-import { voidType } from "../../ir/dtype.js";
+import { bool, voidType } from "../../ir/dtype.js";
 import type { Expr } from "../expr.js";
 import { TensorStructInfo } from "../struct_info.js";
 import { dtypeAttr, opName, tensorArg } from "./infer_util.js";
@@ -60,6 +60,31 @@ RelaxOp.register("relax.astype", {
     return x.shape ? new TensorStructInfo(x.shape, dtype) : new TensorStructInfo(x.ndim, dtype);
   },
 });
+
+/** logical_not on bool tensors; isnan / isinf / isfinite give bool tensors (false / false / true for integers). */
+RelaxOp.register("relax.logical_not", {
+  params: [{ name: "x", kind: "expr" }],
+  infer: (call) => {
+    const x = tensorArg(call, 0, "x");
+    if (!x.isUnknownDtype && !x.dtype.isBool()) throw new TypeError(`${opName(call)}: expects a bool tensor, got dtype ${x.dtype} (compare with R.not_equal(x, 0) first)`);
+    return x;
+  },
+});
+const PREDICATES = ["isnan", "isinf", "isfinite"] as const;
+for (const name of PREDICATES) {
+  RelaxOp.register(`relax.${name}`, {
+    params: [{ name: "x", kind: "expr" }],
+    infer: (call) => {
+      const x = tensorArg(call, 0, "x");
+      if (!x.isUnknownDtype && !x.dtype.isFloat() && !x.dtype.isIntegral()) throw new TypeError(`${opName(call)}: expects a numeric tensor, got dtype ${x.dtype}`);
+      return x.shape ? new TensorStructInfo(x.shape, bool) : new TensorStructInfo(x.ndim, bool);
+    },
+  });
+}
+export const logicalNot = u("logical_not");
+export const isnan = u("isnan");
+export const isinf = u("isinf");
+export const isfinite = u("isfinite");
 
 export function astype(x: Expr, dtype: string) {
   return callOp("relax.astype", [x], { dtype });

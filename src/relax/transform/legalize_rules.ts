@@ -124,6 +124,16 @@ rules["relax.nn.conv2d"] = (call, ctx) => {
   );
 };
 
+rules["relax.nn.conv2d_transpose"] = (call, ctx) => {
+  const outDtype = call.attrs["out_dtype"];
+  return ctx.te("conv2d_transpose", [x(call, 0, "data"), x(call, 1, "weight")], (d: Tensor, w: Tensor) =>
+    topi.conv2dTranspose(d, w, {
+      strides: ints(call, "strides"), padding: ints(call, "padding"), outputPadding: ints(call, "output_padding"), dilation: ints(call, "dilation"),
+      groups: int(call, "groups"), ...(typeof outDtype === "string" && outDtype !== "void" ? { outDtype } : {}),
+    }),
+  );
+};
+
 function poolRule(name: string, type: topi.PoolType): LegalizeFn {
   return (call, ctx) =>
     ctx.te(name, [x(call, 0, "data")], (d: Tensor) =>
@@ -213,6 +223,85 @@ rules["relax.strided_slice"] = (call, ctx) => {
       tag: "injective",
       axisNames: topi.axNames(dims.length),
     });
+  });
+};
+
+// ------------------------------------------------------------------ logical and predicates
+
+rules["relax.logical_not"] = one("logical_not", topi.logicalNot);
+rules["relax.isnan"] = one("isnan", topi.isnan);
+rules["relax.isinf"] = one("isinf", topi.isinf);
+rules["relax.isfinite"] = one("isfinite", topi.isfinite);
+const LOGICAL: Record<string, (a: Tensor, b: Tensor) => Tensor> = {
+  logical_and: topi.logicalAnd, logical_or: topi.logicalOr, logical_xor: topi.logicalXor,
+};
+for (const [name, f] of Object.entries(LOGICAL)) {
+  rules[`relax.${name}`] = (call, ctx) => ctx.te(name, [x(call, 0, "x1"), x(call, 1, "x2")], f);
+}
+
+// ------------------------------------------------------------------ arg reductions and scans
+
+for (const name of ["argmax", "argmin"] as const) {
+  rules[`relax.${name}`] = (call, ctx) => {
+    const axis = call.attrs["axis"];
+    return ctx.te(name, [x(call)], (t: Tensor) =>
+      topi[name](t, typeof axis === "number" ? axis : undefined, { keepdims: bool(call, "keepdims"), selectLastIndex: bool(call, "select_last_index") }),
+    );
+  };
+}
+
+rules["relax.cumsum"] = (call, ctx) => {
+  const axis = call.attrs["axis"];
+  const dtype = call.attrs["dtype"];
+  const opts = { exclusive: bool(call, "exclusive"), reverse: bool(call, "reverse"), ...(typeof dtype === "string" && dtype !== "void" ? { dtype } : {}) };
+  return ctx.te("cumsum", [x(call, 0, "data")], (t: Tensor) =>
+    typeof axis === "number" ? topi.cumsum(t, axis, opts) : topi.cumsum(topi.reshape(t, [topi.prodDims(t.shape)]), 0, opts),
+  );
+};
+
+rules["relax.topk"] = (call, ctx) => {
+  const ret = call.attrs["ret_type"];
+  return ctx.te("topk", [x(call, 0, "data")], (t: Tensor) => {
+    const [values, indices] = topi.topk(t, int(call, "k"), int(call, "axis"), { largest: bool(call, "largest"), indexDtype: call.attrs["dtype"] as string });
+    return ret === "both" ? [values, indices] : ret === "values" ? values : indices;
+  });
+};
+
+// ------------------------------------------------------------------ attention, group / instance norm, resize
+
+rules["relax.nn.attention"] = (call, ctx) => {
+  const scale = call.attrs["scale"], causal = call.attrs["causal_mask"];
+  const opts = { ...(typeof scale === "number" ? { scale } : {}), ...(typeof causal === "string" ? { causal: causal as topi.CausalMask } : {}) };
+  const names = ["query", "key", "value", "bias"];
+  return ctx.te("attention", call.args.map((_, i) => x(call, i, names[i])), (q: Tensor, k: Tensor, v: Tensor, b?: Tensor) =>
+    topi.attention(q, k, v, { ...opts, ...(b ? { bias: b } : {}) }),
+  );
+};
+
+rules["relax.nn.group_norm"] = (call, ctx) =>
+  ctx.te("group_norm", [x(call, 0, "data"), x(call, 1, "gamma"), x(call, 2, "beta")], (t: Tensor, g: Tensor, b: Tensor) =>
+    topi.groupNorm(t, bool(call, "scale") ? g : undefined, bool(call, "center") ? b : undefined, int(call, "num_groups"), int(call, "channel_axis"), num(call, "epsilon")),
+  );
+
+rules["relax.nn.instance_norm"] = (call, ctx) =>
+  ctx.te("instance_norm", [x(call, 0, "data"), x(call, 1, "gamma"), x(call, 2, "beta")], (t: Tensor, g: Tensor, b: Tensor) =>
+    topi.instanceNorm(t, bool(call, "scale") ? g : undefined, bool(call, "center") ? b : undefined, int(call, "channel_axis"), num(call, "epsilon")),
+  );
+
+rules["relax.image.resize2d"] = (call, ctx) => {
+  const dims = outDims(call);
+  const scales = call.attrs["scales"] as [number, number] | null;
+  const outDtype = call.attrs["out_dtype"];
+  return ctx.te("resize2d", [x(call, 0, "data")], (t: Tensor) => {
+    const r = topi.resize2d(t, [dims[2]!, dims[3]!], {
+      method: call.attrs["method"] as topi.ResizeMethod,
+      coordinateTransformationMode: call.attrs["coordinate_transformation_mode"] as topi.CoordinateMode,
+      roundingMethod: call.attrs["rounding_method"] as topi.RoundingMethod,
+      cubicAlpha: num(call, "cubic_alpha"),
+      cubicExclude: call.attrs["cubic_exclude"] === 1,
+      ...(scales ? { scales } : {}),
+    });
+    return typeof outDtype === "string" && outDtype !== "void" && outDtype !== r.dtype.toString() ? topi.cast(r, outDtype) : r;
   });
 };
 

@@ -37,6 +37,19 @@ export const C_KEYWORDS = new Set([
   "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool", "true", "false", "main", "abs", "exp",
 ]);
 
+/**
+ * Names the C library declares (math.h functions and macros, the stdlib / string.h functions
+ * the prelude uses): a PrimFunc named like one (a legalized `isnan`, `sqrt`, `round`) would
+ * clash with the declaration or be expanded as a macro.
+ */
+export const C_LIBRARY_NAMES = new Set([
+  "isnan", "isinf", "isfinite", "isnormal", "signbit", "fpclassify", "log", "log2", "log10", "log1p", "exp2", "expm1", "sqrt",
+  "cbrt", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf",
+  "erfc", "tgamma", "lgamma", "floor", "ceil", "round", "trunc", "rint", "nearbyint", "fmod", "remainder", "fabs", "fmin",
+  "fmax", "pow", "hypot", "ldexp", "frexp", "modf", "copysign", "nan", "fma", "lround", "llround", "lrint", "div", "labs",
+  "memcpy", "memset", "memmove", "malloc", "calloc", "realloc", "free", "abort", "exit", "qsort", "printf", "assert",
+]);
+
 /** The renderer's state, names and types; the layers in c_expr / c_vector / c_stmt / c_parallel build on it. */
 export abstract class CRendererBase {
   protected readonly names = new Map<Var, string>();

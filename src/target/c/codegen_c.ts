@@ -22,7 +22,7 @@ import { PrimFunc } from "../../tir/function.js";
 import { ukernelSource } from "./ukernels.js";
 import { PRELUDE } from "./c_prelude.js";
 import { FLOAT16_PRELUDE } from "./c_float16.js";
-import { C_KEYWORDS, cScalarType } from "./c_types.js";
+import { C_KEYWORDS, C_LIBRARY_NAMES, cScalarType } from "./c_types.js";
 import { CParallelRenderer } from "./c_parallel.js";
 
 export { CodegenError, cScalarType } from "./c_types.js";
@@ -171,9 +171,9 @@ export function codegenC(mod: IRModule, opts: CodegenOptions = {}): CSource {
   const bodies: string[] = [];
   for (const [gv, f] of mod.entries()) {
     if (!(f instanceof PrimFunc)) continue;
-    // Not `main` (GCC optimizes main as code run once) nor a C keyword or a weft_ helper name.
+    // Not `main` (GCC optimizes main as code run once), a C keyword, a C library name or a weft_ helper name.
     let sym = gv.name.replace(/[^A-Za-z0-9_]/g, "_");
-    if (!/^[A-Za-z_]/.test(sym) || C_KEYWORDS.has(sym) || sym.startsWith("weft_")) sym = `weft_fn_${sym}`;
+    if (!/^[A-Za-z_]/.test(sym) || C_KEYWORDS.has(sym) || C_LIBRARY_NAMES.has(sym) || sym.startsWith("weft_")) sym = `weft_fn_${sym}`;
     const { code, info } = r.renderFunc(sym, f);
     funcs.set(gv.name, info);
     bodies.push(code);

@@ -11,3 +11,8 @@ export * from "./norm.js";
 export * from "./reduction.js";
 export * from "./transform.js";
 export * from "./indexing.js";
+export * from "./attention.js";
+export * from "./resize.js";
+export * from "./scan.js";
+export * from "./conv_transpose.js";
+export * from "./topk.js";

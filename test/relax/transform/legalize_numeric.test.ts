@@ -16,6 +16,7 @@ import { PrimFunc } from "../../../src/tir/function.js";
 import { Rng, fromArray, randomArray, toArray, type HostArray } from "../../../src/tir/interp/index.js";
 import { evalDim, evalRelax, type Value } from "../reference_eval.js";
 import * as ref from "../reference_ops.js";
+import * as ref2 from "../reference_ops_extra.js";
 import type { Nd } from "../reference_ops.js";
 
 type Dim = number | string | ((s: Syms) => PrimExpr);
@@ -382,10 +383,143 @@ const SYMBOLIC: Case[] = [
   },
 ];
 
+const bools = (rng: Rng, shape: number[]) => fromArray(Array.from({ length: ref.numel(shape) }, () => rng.int(0, 2)), shape, "bool");
+const withSpecials = (rng: Rng, shape: number[]) => {
+  const a = randomArray(shape, "float32", rng);
+  const d = a.data as Float32Array;
+  [NaN, Infinity, -Infinity].forEach((v, i) => (d[i * 2] = v));
+  return a;
+};
+/** Small ints as floats, so that argmax / argmin see ties. */
+const tied = (rng: Rng, shape: number[]) => fromArray(Array.from({ length: ref.numel(shape) }, () => rng.int(0, 3)), shape, "float32");
+const resizeCase = (name: string, inHW: [number, number], size: [number, number], o: Parameters<typeof op.image.resize2d>[2], r: ref2.ResizeRef): Case => ({
+  name: `resize2d ${name}`,
+  params: [f([1, 2, ...inHW])],
+  call: ([x]) => op.image.resize2d(x!, size, o),
+  ref: ([x]) => ref2.resize(x!, size, r),
+});
+
+const MORE: Case[] = [
+  { name: "logical_and", params: [f([2, 3], "bool"), f([3], "bool")], call: ([a, b]) => op.logicalAnd(a!, b!), ref: ([a, b]) => ref.bcast([a!, b!], (p, q) => +(p && q)), gen: { 0: bools, 1: bools } },
+  { name: "logical_or", params: [f([2, 3], "bool"), f([3], "bool")], call: ([a, b]) => op.logicalOr(a!, b!), ref: ([a, b]) => ref.bcast([a!, b!], (p, q) => +(p || q)), gen: { 0: bools, 1: bools } },
+  { name: "logical_xor", params: [f([2, 3], "bool"), f([3], "bool")], call: ([a, b]) => op.logicalXor(a!, b!), ref: ([a, b]) => ref.bcast([a!, b!], (p, q) => +(!!p !== !!q)), gen: { 0: bools, 1: bools } },
+  { name: "logical_not", params: [f([2, 3], "bool")], call: ([a]) => op.logicalNot(a!), ref: ([a]) => ref.map(a!, (p) => +!p), gen: { 0: bools } },
+  { name: "isnan", params: [f([2, 4])], call: ([a]) => op.isnan(a!), ref: ([a]) => ref.map(a!, (p) => +Number.isNaN(p)), gen: { 0: withSpecials } },
+  { name: "isinf", params: [f([2, 4])], call: ([a]) => op.isinf(a!), ref: ([a]) => ref.map(a!, (p) => +(Math.abs(p) === Infinity)), gen: { 0: withSpecials } },
+  { name: "isfinite", params: [f([2, 4])], call: ([a]) => op.isfinite(a!), ref: ([a]) => ref.map(a!, (p) => +Number.isFinite(p)), gen: { 0: withSpecials } },
+  { name: "argmax axis 1", params: [f([3, 5])], call: ([a]) => op.argmax(a!, 1), ref: ([a]) => ref2.argReduce(a!, "max", 1, false, false), gen: { 0: tied } },
+  { name: "argmax keepdims, last index", params: [f([3, 5])], call: ([a]) => op.argmax(a!, 0, true, true), ref: ([a]) => ref2.argReduce(a!, "max", 0, true, true), gen: { 0: tied } },
+  { name: "argmin flattened", params: [f([3, 5])], call: ([a]) => op.argmin(a!), ref: ([a]) => ref2.argReduce(a!, "min", null, false, false), gen: { 0: tied } },
+  { name: "argmin last index over a symbolic axis", params: [f([2, "n"])], call: ([a]) => op.argmin(a!, -1, false, true), ref: ([a]) => ref2.argReduce(a!, "min", -1, false, true), gen: { 0: tied }, sym: { n: 6 } },
+  { name: "cumsum", params: [f([3, 4])], call: ([a]) => op.cumsum(a!, 1), ref: ([a]) => ref2.cumsum(a!, 1, false, false) },
+  { name: "cumsum exclusive", params: [f([3, 4])], call: ([a]) => op.cumsum(a!, 0, { exclusive: true }), ref: ([a]) => ref2.cumsum(a!, 0, true, false) },
+  { name: "cumsum reverse", params: [f([3, "n"])], call: ([a]) => op.cumsum(a!, -1, { reverse: true }), ref: ([a]) => ref2.cumsum(a!, -1, false, true), sym: { n: 5 } },
+  { name: "cumsum reverse exclusive", params: [f([4, 2])], call: ([a]) => op.cumsum(a!, 0, { reverse: true, exclusive: true }), ref: ([a]) => ref2.cumsum(a!, 0, true, true) },
+  {
+    name: "cumsum flattened, int32 into int64",
+    params: [f([2, 3], "int32")],
+    call: ([a]) => op.cumsum(a!, null, { dtype: "int64" }),
+    ref: ([a]) => ref2.cumsum({ shape: [6], data: a!.data }, 0, false, false),
+    gen: { 0: (rng, shape) => fromArray(Array.from({ length: ref.numel(shape) }, () => rng.int(-5, 5)), shape, "int32") },
+  },
+  {
+    name: "attention",
+    params: [f([2, 3, 2, 4]), f([2, 5, 2, 4]), f([2, 5, 2, 3])],
+    call: ([q, k, v]) => op.nn.attention(q!, k!, v!),
+    ref: ([q, k, v]) => ref2.attention(q!, k!, v!),
+  },
+  {
+    name: "attention with bias, scale and a TopLeft causal mask",
+    params: [f([1, 4, 2, 3]), f([1, 4, 2, 3]), f([1, 4, 2, 3]), f([1, 4, 4])],
+    call: ([q, k, v, b]) => op.nn.attention(q!, k!, v!, { bias: b, scale: 0.7, causalMask: "TopLeft" }),
+    ref: ([q, k, v, b]) => ref2.attention(q!, k!, v!, { bias: b, scale: 0.7, causal: "TopLeft" }),
+  },
+  {
+    name: "attention BottomRight causal, grouped-query heads",
+    params: [f([1, 2, 4, 3]), f([1, 5, 2, 3]), f([1, 5, 2, 2])],
+    call: ([q, k, v]) => op.nn.attention(q!, k!, v!, { causalMask: "BottomRight" }),
+    ref: ([q, k, v]) => ref2.attention(q!, k!, v!, { causal: "BottomRight" }),
+  },
+  {
+    name: "attention over symbolic sequence lengths and head size",
+    params: [f(["b", "s", 2, "h"]), f(["b", "l", 2, "h"]), f(["b", "l", 2, 3])],
+    call: ([q, k, v]) => op.nn.attention(q!, k!, v!, { causalMask: "TopLeft" }),
+    ref: ([q, k, v]) => ref2.attention(q!, k!, v!, { causal: "TopLeft" }),
+    sym: { b: 2, s: 3, l: 4, h: 5 },
+  },
+  {
+    name: "group_norm",
+    params: [f([2, 4, 3, 2]), f([4]), f([4])],
+    call: ([x, g, b]) => op.nn.groupNorm(x!, g!, b!, 2, { epsilon: 1e-3 }),
+    ref: ([x, g, b]) => ref2.groupNorm(x!, g!, b!, 2, 1e-3),
+  },
+  {
+    name: "instance_norm",
+    params: [f([2, 3, 5]), f([3]), f([3])],
+    call: ([x, g, b]) => op.nn.instanceNorm(x!, g!, b!),
+    ref: ([x, g, b]) => ref2.groupNorm(x!, g!, b!, 3, 1e-5),
+  },
+  {
+    name: "conv2d_transpose",
+    params: [f([1, 2, 3, 3]), f([2, 3, 3, 3])],
+    call: ([x, w]) => op.nn.conv2dTranspose(x!, w!),
+    ref: ([x, w]) => ref2.conv2dTranspose(x!, w!, { strides: [1, 1], pad: [0, 0, 0, 0], outputPadding: [0, 0], dilation: [1, 1], groups: 1 }),
+  },
+  {
+    name: "conv2d_transpose stride 2, padding, output padding, dilation",
+    params: [f([2, 2, 3, 4]), f([2, 3, 3, 2])],
+    call: ([x, w]) => op.nn.conv2dTranspose(x!, w!, { strides: [2, 3], padding: [1, 0, 0, 1], outputPadding: [1, 2], dilation: [1, 2] }),
+    ref: ([x, w]) => ref2.conv2dTranspose(x!, w!, { strides: [2, 3], pad: [1, 0, 0, 1], outputPadding: [1, 2], dilation: [1, 2], groups: 1 }),
+  },
+  {
+    name: "conv2d_transpose groups over a symbolic batch",
+    params: [f(["b", 4, 3, 3]), f([4, 1, 2, 2])],
+    call: ([x, w]) => op.nn.conv2dTranspose(x!, w!, { strides: [2, 2], groups: 2 }),
+    ref: ([x, w]) => ref2.conv2dTranspose(x!, w!, { strides: [2, 2], pad: [0, 0, 0, 0], outputPadding: [0, 0], dilation: [1, 1], groups: 2 }),
+    sym: { b: 2 },
+  },
+  {
+    name: "topk largest with ties (values and indices)",
+    params: [f([3, 6])],
+    call: ([x]) => op.topk(x!, 4, { dtype: "int64" }),
+    ref: ([x]) => ref2.topk(x!, 4, -1, true),
+    gen: { 0: tied },
+  },
+  {
+    name: "topk smallest along axis 0 over a symbolic column count, indices only",
+    params: [f([5, "n"])],
+    call: ([x]) => op.topk(x!, 2, { axis: 0, largest: false, retType: "indices" }),
+    ref: ([x]) => ref2.topk(x!, 2, 0, false)[1],
+    gen: { 0: tied },
+    sym: { n: 3 },
+  },
+  resizeCase("linear half_pixel up", [3, 4], [5, 7], {}, { mode: "linear", coord: "half_pixel" }),
+  resizeCase("linear align_corners", [3, 4], [5, 7], { coordinateTransformationMode: "align_corners" }, { mode: "linear", coord: "align_corners" }),
+  resizeCase("linear asymmetric down", [5, 6], [2, 4], { coordinateTransformationMode: "asymmetric" }, { mode: "linear", coord: "asymmetric" }),
+  resizeCase("linear pytorch_half_pixel to one row", [4, 4], [1, 3], { coordinateTransformationMode: "pytorch_half_pixel" }, { mode: "linear", coord: "pytorch_half_pixel" }),
+  resizeCase("linear half_pixel with scales 1.5", [5, 3], [7, 4], { scales: [1.5, 1.5] }, { mode: "linear", coord: "half_pixel", scales: [1.5, 1.5] }),
+  resizeCase("linear half_pixel_symmetric with scales", [5, 3], [7, 4], { coordinateTransformationMode: "half_pixel_symmetric", scales: [1.5, 1.5] }, { mode: "linear", coord: "half_pixel_symmetric", scales: [1.5, 1.5] }),
+  resizeCase("cubic half_pixel up (A = -0.75)", [4, 5], [7, 9], { method: "cubic", cubicAlpha: -0.75 }, { mode: "cubic", coord: "half_pixel", cubicA: -0.75 }),
+  resizeCase("cubic align_corners down, outside taps excluded (A = -0.5)", [6, 7], [4, 3], { method: "cubic", coordinateTransformationMode: "align_corners", cubicExclude: true }, { mode: "cubic", coord: "align_corners", cubicA: -0.5, exclude: true }),
+  resizeCase("cubic asymmetric with scales, excluded", [3, 4], [6, 6], { method: "cubic", coordinateTransformationMode: "asymmetric", cubicAlpha: -0.75, cubicExclude: true, scales: [2, 1.5] }, { mode: "cubic", coord: "asymmetric", cubicA: -0.75, exclude: true, scales: [2, 1.5] }),
+  resizeCase("nearest asymmetric floor", [3, 4], [6, 10], { method: "nearest_neighbor", coordinateTransformationMode: "asymmetric", roundingMethod: "floor" }, { mode: "nearest", coord: "asymmetric", nearest: "floor" }),
+  resizeCase("nearest half_pixel round_prefer_floor down (ties)", [6, 8], [3, 4], { method: "nearest_neighbor", roundingMethod: "round_prefer_floor" }, { mode: "nearest", coord: "half_pixel", nearest: "round_prefer_floor" }),
+  resizeCase("nearest half_pixel round_prefer_ceil down (ties)", [6, 8], [3, 4], { method: "nearest_neighbor", roundingMethod: "round_prefer_ceil" }, { mode: "nearest", coord: "half_pixel", nearest: "round_prefer_ceil" }),
+  resizeCase("nearest align_corners ceil", [3, 4], [5, 7], { method: "nearest_neighbor", coordinateTransformationMode: "align_corners", roundingMethod: "ceil" }, { mode: "nearest", coord: "align_corners", nearest: "ceil" }),
+  {
+    name: "resize2d to a symbolic size (tir_vars)",
+    params: [f([1, 2, 3, 4]), f(["oh", "ow"])],
+    call: ([x], s) => op.image.resize2d(x!, [s("oh"), s("ow")]),
+    ref: ([x, shape]) => ref2.resize(x!, [shape!.shape[0]!, shape!.shape[1]!], { mode: "linear", coord: "half_pixel" }),
+    sym: { oh: 5, ow: 3 },
+  },
+];
+
 describe("LegalizeOps: every operator against a JavaScript reference", () => {
   for (const [group, cases] of [
     ["unary", UNARY], ["binary", BINARY], ["linear algebra", LINALG], ["reductions and normalization", REDUCE],
     ["convolution and pooling", CONV], ["shape manipulation and indexing", MANIP], ["symbolic shapes", SYMBOLIC],
+    ["logical, arg reductions, scans, topk, attention, group norms, conv2d_transpose and resize", MORE],
   ] as const) {
     describe(group, () => {
       for (const c of cases) it(c.name, () => check(c));
@@ -394,7 +528,7 @@ describe("LegalizeOps: every operator against a JavaScript reference", () => {
 
   it("covers every registered core operator", () => {
     const covered = new Set<string>();
-    for (const cases of [UNARY, BINARY, LINALG, REDUCE, CONV, MANIP, SYMBOLIC]) {
+    for (const cases of [UNARY, BINARY, LINALG, REDUCE, CONV, MANIP, SYMBOLIC, MORE]) {
       for (const c of cases) {
         const { mod } = buildModule(c);
         for (const b of ((mod.get("main") as Function).body as SeqExpr).blocks.flatMap((x) => x.bindings)) {
