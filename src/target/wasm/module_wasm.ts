@@ -191,7 +191,7 @@ export class WasmModule extends FunctionModule {
     const copied: { index: number; at: number; bytes: number }[] = [];
     const syms = checker.syms;
     const scalarConv = info.params.map((p) => (p.kind === "scalar" ? scalarIn(p.dtype) : undefined));
-    const symConv = info.symParams.map((s) => scalarIn(s.dtype));
+    const symConv = info.symParams.map((s) => symIn(info.name, checker.sig.symbols[s.sym] ?? `#${s.sym}`, s.dtype));
     const resultConv = info.result ? resultOut(info.result) : undefined;
     const packed: PackedFunc = (...args: ArgValue[]) => {
       checker.check(args);
@@ -275,6 +275,18 @@ function scalarIn(t: DataType): (v: number | boolean) => number {
   return (v) => (typeof v === "boolean" ? (v ? 1 : 0) : v);
 }
 
+/**
+ * A symbol's value as the export takes it. int32 symbols (symbolic dims NarrowDataType made
+ * int32) are range-checked: wrapping a larger value would make the kernel's bound checks lie.
+ */
+function symIn(fname: string, sym: string, t: DataType): (v: number) => number {
+  if (reprOf(t) !== "i32" || !t.isInt() || t.bits !== 32) return scalarIn(t) as (v: number) => number;
+  return (v) => {
+    if (!(v >= -2147483648 && v <= 2147483647)) throw new ArgumentError(`${fname}: ${sym} = ${v} does not fit the kernel's int32 index arithmetic (at most 2147483647)`);
+    return v | 0;
+  };
+}
+
 function resultOut(t: DataType): (v: number) => number {
   const e = t.element();
   if (reprOf(e) === "i32" && e.isUInt() && e.bits === 32) return (v) => v >>> 0;
@@ -292,10 +304,9 @@ export async function buildWasmModule(mod: IRModule, target: Target, opts: WasmB
     inputs.push({ func: f, name: gv.name, symbolOf });
   }
   const shared = opts.shared ?? (target.getBool("shared-memory", true) && sharedMemorySupported());
-  const maxMb = opts.maxMemoryMb ?? target.getNumber("max-memory-mb", 2048);
   const codegenOpts = {
     shared,
-    maxPages: Math.min(65536, Math.ceil((maxMb * 1024 * 1024) / PAGE)),
+    maxPages: maxPagesOf(target, opts.maxMemoryMb),
     simd: opts.simd ?? target.getBool("simd", true),
     optimizeLevel: opts.optimizeLevel ?? target.getNumber("opt-level", 3),
     emitText: target.getBool("emit-text", false),
@@ -312,6 +323,18 @@ export async function buildWasmModule(mod: IRModule, target: Target, opts: WasmB
   return module;
 }
 
-registerTarget("wasm", { build: (mod, target) => buildWasmModule(mod, target), extraPasses: [WasmLoopRewrites] });
+/** Pages of the module's memory at most: -max-memory-mb (default 2048), capped by wasm32's 4 GiB. */
+function maxPagesOf(target: Target, maxMemoryMb?: number): number {
+  const mb = maxMemoryMb ?? target.getNumber("max-memory-mb", 2048);
+  return Math.min(65536, Math.ceil((mb * 1024 * 1024) / PAGE));
+}
+
+registerTarget("wasm", {
+  build: (mod, target) => buildWasmModule(mod, target),
+  extraPasses: [WasmLoopRewrites],
+  // Every buffer lives in the module's memory: symbolic dims are bounded by its size, so their
+  // index arithmetic can be int32 (NarrowDataType asserts the bounds at entry).
+  loweringConfig: (target) => ({ narrow: { memoryBytes: maxPagesOf(target) * PAGE } }),
+});
 
 export { storageBytes };
