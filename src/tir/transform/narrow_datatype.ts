@@ -5,12 +5,11 @@
  * arithmetic (wasm keeps int64 in f64 with exactness checks) pay for it at every access.
  *
  * What is narrowed: a For's variable (with its min and extent), a LetStmt's variable, buffer
- * indices, the operands of comparisons, and the operands of casts. An int64 expression becomes
- * int32 only when the constant bound of it and of each of its sub-expressions lies in
- * [-2^31, 2^31), so the int32 operations never overflow and compute exactly the int64 values
- * (division and modulo included). Everything else stays int64; a narrowed variable used there
- * comes back through a cast. Parameters and buffer shapes are left alone (the runtime binds
- * them as they are).
+ * indices, allocation extents, buffer shapes, the operands of comparisons and of casts. An
+ * int64 expression becomes int32 only when the constant bound of it and of each of its
+ * sub-expressions lies in [-2^31, 2^31), so the int32 operations never overflow and compute
+ * exactly the int64 values (division and modulo included). Everything else stays int64; a
+ * narrowed variable used there comes back through a cast. Scalar parameters stay as they are.
  *
  * Symbolic shapes: a symbolic dimension (a SizeVar of a parameter buffer) has no bound of its
  * own, so nothing computed from it is narrowed, unless `memoryBytes` says how much memory the
@@ -19,8 +18,9 @@
  * symbolic dim v appearing k times, v <= floor((memoryBytes / (E * C)) ^ (1 / k)) (the other
  * dims are at least 1). That bound is not trusted: the function asserts it at entry, on the
  * int64 value, so it is a checked fact for the analyzer; only a call with an empty buffer of
- * an absurd dimension could fail it, and it fails with an error naming the dimension. The
- * int32 copy of the dimension is made once after the checks (`batch_i32 = T.int32(batch)`).
+ * an absurd dimension could fail it, and it fails with an error naming the dimension. The dim
+ * itself becomes an int32 SizeVar in the parameter buffers' shapes, so the runtime binds it as
+ * int32 (the wasm module range-checks the value before converting it).
  * With two distinct symbolic dims in one buffer the bound of their product is lost (each is
  * bounded alone), so flat indices over such buffers may stay int64.
  */
@@ -32,7 +32,7 @@ import { binaryCtors } from "../../ir/expr_functor.js";
 import { Analyzer } from "../../arith/analyzer.js";
 import type { Buffer } from "../../ir/buffer.js";
 import type { PrimFunc } from "../function.js";
-import { AssertStmt, BufferStore, DeclBuffer, For, LetStmt, type Stmt } from "../stmt.js";
+import { Allocate, AssertStmt, BufferStore, DeclBuffer, For, LetStmt, type Stmt } from "../stmt.js";
 import { StmtExprMutator } from "../stmt_functor.js";
 import { primFuncPass, type Pass } from "./pass.js";
 
@@ -110,7 +110,11 @@ class Narrower extends StmtExprMutator {
     const hit = this.buffers.get(b);
     if (hit) return hit;
     const dim = (d: PrimExpr): PrimExpr => (d instanceof Var && this.dimVars.get(d)) || this.narrow(d) || this.visitExpr(d);
-    const shape = b.shape.map(dim), strides = b.strides.map(dim), elemOffset = dim(b.elemOffset);
+    const shape = b.shape.map(dim);
+    // Offset and strides follow the shape when it all became int32 (as a parsed int32 buffer has them).
+    const all32 = shape.every((d) => d.dtype === int32);
+    const other = (d: PrimExpr): PrimExpr => (all32 ? dim(d) : this.visitExpr(d));
+    const strides = b.strides.map(other), elemOffset = other(b.elemOffset);
     const same = shape.every((x, i) => x === b.shape[i]) && strides.every((x, i) => x === b.strides[i]) && elemOffset === b.elemOffset;
     const out = same ? b : b.with({ shape, strides, elemOffset });
     this.buffers.set(b, out);
@@ -225,6 +229,11 @@ class Narrower extends StmtExprMutator {
     if (s instanceof DeclBuffer) {
       const b = this.buffer(s.buffer), body = this.visitStmt(s.body);
       return b === s.buffer && body === s.body ? s : new DeclBuffer(b, body);
+    }
+    if (s instanceof Allocate) {
+      const extents = s.extents.map((e) => this.anyInt(e)), body = this.visitStmt(s.body), cond = this.visitExpr(s.condition);
+      if (body === s.body && cond === s.condition && extents.every((x, i) => x === s.extents[i])) return s;
+      return new Allocate(s.bufferVar, s.dtype, extents, cond, body, s.annotations);
     }
     if (s instanceof LetStmt && isI64(s.variable.dtype) && s.variable.dtype.lanes === 1) {
       this.analyzer.bind(s.variable, s.value, true);
