@@ -19,7 +19,7 @@ import type { DataType } from "../../ir/dtype.js";
 import { dtypeOf, float32, type DTypeLike } from "../../ir/dtype.js";
 import type { IRModule } from "../../ir/module.js";
 import {
-  ArgChecker, ArgumentError, FunctionModule, type ArgValue, type ArrayArg, type PackedFunc,
+  ArgChecker, ArgumentError, FunctionModule, type ArgValue, type DeviceMemory, type ArrayArg, type PackedFunc,
 } from "../../runtime/module.js";
 import { NDArray, shapeNumel, storageClassOf } from "../../runtime/ndarray.js";
 import { PrimFunc } from "../../tir/function.js";
@@ -84,6 +84,9 @@ export class WasmModule extends FunctionModule {
   private text: string | undefined;
   /** Worker threads for parallel loops (none when the module has none, or runs on one thread). */
   private pool: WasmThreadPool | undefined;
+  /** Arrays (and their bytes) that calls copied in because they lived outside the memory. */
+  readonly copies = { arrays: 0, bytes: 0 };
+  private devMem: DeviceMemory | undefined;
 
   private constructor(
     target: string,
@@ -173,6 +176,31 @@ export class WasmModule extends FunctionModule {
     return a;
   }
 
+  /**
+   * The memory as a VM's tensor memory (runtime/vm: constants, storages and results of `empty`
+   * live there, so calls copy nothing). Only for a shared memory: views of it stay valid when it
+   * grows, while growth detaches every view of a plain memory (there, the VM keeps its tensors in
+   * JS memory and calls copy them).
+   */
+  deviceMemory(): DeviceMemory | undefined {
+    if (!this.artifact.shared) return undefined;
+    this.devMem ??= {
+      alloc: (bytes) => {
+        const at = this.heapEnd;
+        this.ensure(at + bytes);
+        this.heapEnd = alignUp(at + Math.max(bytes, 1));
+        return { buffer: this.buf(), byteOffset: at };
+      },
+      mark: () => this.heapEnd,
+      release: (mark) => {
+        if (mark < alignUp(this.artifact.staticEnd) || mark > this.heapEnd) throw new RangeError(`wasm module: release(${mark}) is outside the allocated heap`);
+        this.heapEnd = mark;
+      },
+      holds: (data) => this.inMemory({ data }),
+    };
+    return this.devMem;
+  }
+
   /** Whether `a`'s data is a view of this module's memory. */
   inMemory(a: { data: ArrayLike<unknown> }): boolean {
     const d = a.data as unknown as ArrayBufferView;
@@ -214,6 +242,8 @@ export class WasmModule extends FunctionModule {
         }
         checkStorage(info.name, p.dtype, a);
         const bytes = d.byteLength;
+        this.copies.arrays++;
+        this.copies.bytes += bytes;
         copied.push({ index: i, at: scratch, bytes });
         callArgs[1 + i] = scratch;
         scratch = alignUp(scratch + Math.max(bytes, 1));

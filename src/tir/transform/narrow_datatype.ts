@@ -16,8 +16,8 @@
  * target can address at most (wasm32: the module's maximum memory). Every non-empty buffer
  * must fit there: for a buffer of E-byte elements with constant dims of product C and the
  * symbolic dim v appearing k times, v <= floor((memoryBytes / (E * C)) ^ (1 / k)) (the other
- * dims are at least 1). That bound is not trusted: the function asserts it at entry, on the
- * int64 value, so it is a checked fact for the analyzer; only a call with an empty buffer of
+ * dims are at least 1). That bound is not trusted: the function asserts it at entry, so it is
+ * a checked fact for the analyzer; only a call with an empty buffer of
  * an absurd dimension could fail it, and it fails with an error naming the dimension. The dim
  * itself becomes an int32 SizeVar in the parameter buffers' shapes, so the runtime binds it as
  * int32 (the wasm module range-checks the value before converting it).
