@@ -8,7 +8,8 @@
  * indices, allocation extents, buffer shapes, the operands of comparisons and of casts. An
  * int64 expression becomes int32 only when the constant bound of it and of each of its
  * sub-expressions lies in [-2^31, 2^31), so the int32 operations never overflow and compute
- * exactly the int64 values (division and modulo included). Everything else stays int64; a
+ * exactly the int64 values (a division, modulo, min or max of int32 operands needs no bound of
+ * its own: its result lies between them, INT32_MIN / -1 aside). Everything else stays int64; a
  * narrowed variable used there comes back through a cast. Scalar parameters stay as they are.
  *
  * Symbolic shapes: a symbolic dimension (a SizeVar of a parameter buffer) has no bound of its
@@ -48,6 +49,7 @@ export interface NarrowDataTypeOptions {
 const I32_MIN = -(2 ** 31);
 const I32_MAX = 2 ** 31 - 1;
 const ARITH = new Set(["Add", "Sub", "Mul", "Div", "Mod", "FloorDiv", "FloorMod", "Min", "Max"]);
+const DIVS = new Set(["Div", "Mod", "FloorDiv", "FloorMod"]);
 const CMP = new Set(["EQ", "NE", "LT", "LE", "GT", "GE"]);
 
 const isI64 = (t: DataType): boolean => t.element() === int64;
@@ -149,6 +151,16 @@ class Narrower extends StmtExprMutator {
     if (e instanceof Select) {
       const t = this.narrow(e.trueValue), f = this.narrow(e.falseValue);
       return t && f ? new Select(this.visitExpr(e.condition), t, f) : undefined;
+    }
+    if (DIVS.has(e.kind) || e.kind === "Min" || e.kind === "Max") {
+      // No bound of their own needed (the analyzer gives none when the divisor's range holds 0):
+      // min / max is an operand; for b != 0, |a / b| <= |a| and |a % b| < |b|, so only
+      // INT32_MIN / -1 can leave int32 (division by 0 is undefined in both widths).
+      const b = e as BinaryOp;
+      const x = this.narrow(b.a), y = this.narrow(b.b);
+      if (!x || !y) return undefined;
+      if (DIVS.has(e.kind) && this.analyzer.constIntBound(b.a).min <= I32_MIN && this.analyzer.constIntBound(b.b).min < 0) return undefined;
+      return new binaryCtors[b.kind]!(x, y);
     }
     if (!this.fits(e)) return undefined;
     if (e instanceof IntImm) return new IntImm(int32, e.value);

@@ -110,6 +110,30 @@ def main(a: T.handle, b: T.handle):
     expectSameResults(before, after, { n: 5 });
   });
 
+  it("divisions by symbolic divisors (whose range holds 0) are narrowed from their operands", () => {
+    const before = parsePrimFunc(`
+@T.prim_func
+def main(a: T.handle, b: T.handle):
+    n = T.int64(is_size_var=True)
+    A = T.match_buffer(a, (n, T.int64(16)))
+    B = T.match_buffer(b, (n, T.int64(16)))
+    for i, j in T.grid(n, T.int64(16)):
+        B[i, j] = A[T.floordiv(i * T.int64(16) + j, n * T.int64(16)) + T.floormod(i * T.int64(3), n), T.min(j, n)]
+`);
+    const after = applyPass(narrowDataTypePass({ memoryBytes: 2 ** 20 }), before);
+    expectFunc(after, `
+@T.prim_func
+def main(a: T.handle, b: T.handle):
+    n = T.int32(is_size_var=True)
+    A = T.match_buffer(a, (n, 16))
+    B = T.match_buffer(b, (n, 16))
+    assert n <= 16384, "main: the symbolic dimension n must be at most 16384, so that its buffers fit in the target's 1048576-byte memory (is it a dimension of an empty array?)"
+    for i, j in T.grid(n, 16):
+        B[i, j] = A[T.floordiv(i * 16 + j, n * 16) + T.floormod(i * 3, n), T.min(j, n)]
+`);
+    expectSameResults(before, after, { n: 7 });
+  });
+
   it("a dim that appears twice in a buffer is bounded by the root; distinct dims are bounded one by one", () => {
     const f = parsePrimFunc(`
 @T.prim_func
