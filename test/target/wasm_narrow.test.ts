@@ -44,6 +44,19 @@ def main(q: T.handle, s: T.handle):
             S[vh, vi, vj] = S[vh, vi, vj] + Q[vh, vi, vk] * Q[vh, vj, vk] * T.float32(0.5)
 `;
 
+// A reshape as legalization writes it: the flat index divided by the symbolic element count.
+const RESHAPE = `
+@T.prim_func
+def main(a: T.handle, b: T.handle):
+    n = T.int64(is_size_var=True)
+    A = T.match_buffer(a, (T.int64(1), n, T.int64(24)))
+    B = T.match_buffer(b, (T.int64(1), n, T.int64(3), T.int64(8)))
+    for i, j, h, d in T.grid(T.int64(1), n, T.int64(3), T.int64(8)):
+        with T.block("R"):
+            vi, vj, vh, vd = T.axis.remap("SSSS", [i, j, h, d])
+            B[vi, vj, vh, vd] = A[T.floordiv(vj * T.int64(24) + vh * T.int64(8) + vd, n * T.int64(24)), T.floormod(T.floordiv(vj * T.int64(24) + vh * T.int64(8) + vd, T.int64(24)), n), T.floormod(vj * T.int64(24) + vh * T.int64(8) + vd, T.int64(24))]
+`;
+
 async function checkSizes(src: string, target: string, sizes: number[], shapesOf: (n: number) => Record<string, number[]>, schedule: boolean): Promise<string> {
   let f: PrimFunc = parsePrimFunc(src);
   if (schedule) f = applyDefaultSchedule(IRModule.fromFunction(f, "main"), Target.from(target)).get("main") as PrimFunc;
@@ -64,6 +77,13 @@ describe("symbolic int64 kernels on wasm (narrowed to int32)", () => {
   it("a dim that appears twice in a buffer (attention scores) equals the interpreter at several sizes", async () => {
     const text = await checkSizes(SCORES, "wasm", [1, 3, 17], (n) => ({ Q: [3, n, 8], S: [3, n, n] }), false);
     expect(text).not.toContain("T.int64(");
+  });
+
+  it("a reshape's index (divided by the symbolic element count) equals the interpreter at several sizes", async () => {
+    for (const schedule of [false, true]) {
+      const text = await checkSizes(RESHAPE, "wasm", [1, 5, 33], (n) => ({ A: [1, n, 24], B: [1, n, 3, 8] }), schedule);
+      expect(text).not.toContain("T.int64(");
+    }
   });
 
   it("a dimension over the memory bound (only possible for an empty array) fails naming the dimension", async () => {

@@ -22,8 +22,14 @@
  * an absurd dimension could fail it, and it fails with an error naming the dimension. The dim
  * itself becomes an int32 SizeVar in the parameter buffers' shapes, so the runtime binds it as
  * int32 (the wasm module range-checks the value before converting it).
- * With two distinct symbolic dims in one buffer the bound of their product is lost (each is
- * bounded alone), so flat indices over such buffers may stay int64.
+ *
+ * Buffer indices with `memoryBytes` <= 2^31: an in-bounds index is below 2^31 (an element takes
+ * a byte at least), so the sums and products of an index may be computed in wrapping int32
+ * arithmetic, exact modulo 2^32, and the final value is exact even where the bounds of a
+ * part are too loose to prove (`(i // (n * 768)) * n * 768`, a reshape's, is 0 but bounded by
+ * n^2 * 768); divisions, modulo and the like in it still need exact operands. Accesses that
+ * are not executed (false guards, masked lanes) do not matter. This relies on the target's
+ * int32 arithmetic wrapping, as wasm's does; on other targets give no `memoryBytes`.
  */
 import { int32, int64, type DataType } from "../../ir/dtype.js";
 import {
@@ -41,7 +47,8 @@ export interface NarrowDataTypeOptions {
   /**
    * The most bytes the target's memory can hold (every buffer lives in it): symbolic dims of
    * parameter buffers are bounded by it, and the bounds are asserted at entry. Undefined: no
-   * such bound (64-bit targets), symbolic expressions stay int64.
+   * such bound (64-bit targets), symbolic expressions stay int64. At most 2^31 on a target
+   * whose int32 arithmetic wraps (wasm): buffer indices may then use wrapping int32 sums.
    */
   memoryBytes?: number;
 }
@@ -96,7 +103,10 @@ class Narrower extends StmtExprMutator {
   private readonly memo = new Map<PrimExpr, PrimExpr | null>();
   private readonly buffers = new Map<Buffer, Buffer>();
 
-  constructor(dims: ReadonlyMap<Var, number>) {
+  constructor(
+    dims: ReadonlyMap<Var, number>,
+    private readonly indexWraps: boolean,
+  ) {
     super();
     for (const [v, bound] of dims) {
       if (!isI64(v.dtype) || bound > I32_MAX) continue;
@@ -186,6 +196,35 @@ class Narrower extends StmtExprMutator {
     return this.narrow(e) ?? this.visitExpr(e);
   }
 
+  /**
+   * A buffer index, when every index is below 2^31 (`indexWraps`): sums and products may be
+   * computed in wrapping int32 arithmetic, which is exact modulo 2^32 (a ring), so the final
+   * value, which lies in [0, 2^31), comes out exact. Their other operands must be exact.
+   */
+  private index(e: PrimExpr): PrimExpr {
+    return (this.indexWraps ? this.wrapping(e) : this.narrow(e)) ?? this.visitExpr(e);
+  }
+
+  private wrapping(e: PrimExpr): PrimExpr | undefined {
+    if (!isI64(e.dtype)) return undefined;
+    const exact = this.narrow(e);
+    if (exact) return exact;
+    if (e.kind === "Add" || e.kind === "Sub" || e.kind === "Mul") {
+      const b = e as BinaryOp;
+      const x = this.wrapping(b.a), y = this.wrapping(b.b);
+      return x && y ? new binaryCtors[b.kind]!(x, y) : undefined;
+    }
+    if (e instanceof Ramp) {
+      const base = this.wrapping(e.base), stride = this.wrapping(e.stride);
+      return base && stride ? new Ramp(base, stride, e.lanes) : undefined;
+    }
+    if (e instanceof Broadcast) {
+      const v = this.wrapping(e.value);
+      return v ? new Broadcast(v, e.lanes) : undefined;
+    }
+    return undefined;
+  }
+
   override visitVar(v: Var): PrimExpr {
     const n = this.narrowed.get(v);
     if (!n) return v;
@@ -209,7 +248,7 @@ class Narrower extends StmtExprMutator {
   }
 
   override visitBufferLoad(e: BufferLoad): PrimExpr {
-    const idx = e.indices.map((i) => this.anyInt(i));
+    const idx = e.indices.map((i) => this.index(i));
     const p = e.predicate ? this.visitExpr(e.predicate) : undefined;
     const b = this.buffer(e.buffer);
     if (b === e.buffer && idx.every((x, k) => x === e.indices[k]) && p === e.predicate) return e;
@@ -218,7 +257,7 @@ class Narrower extends StmtExprMutator {
 
   override visitBufferStore(s: BufferStore): Stmt {
     const v = this.visitExpr(s.value);
-    const idx = s.indices.map((i) => this.anyInt(i));
+    const idx = s.indices.map((i) => this.index(i));
     const p = s.predicate ? this.visitExpr(s.predicate) : undefined;
     const b = this.buffer(s.buffer);
     if (b === s.buffer && v === s.value && idx.every((x, k) => x === s.indices[k]) && p === s.predicate) return s;
@@ -264,7 +303,8 @@ class Narrower extends StmtExprMutator {
 export function narrowDataType(f: PrimFunc, opts: NarrowDataTypeOptions = {}, funcName = "main"): PrimFunc {
   const dims = opts.memoryBytes !== undefined ? symbolicDimBounds(f, opts.memoryBytes) : new Map<Var, number>();
   for (const p of f.params) dims.delete(p); // a scalar parameter is passed as it is
-  const n = new Narrower(dims);
+  // Indices of in-bounds accesses are below 2^31 when the memory holds at most 2^31 bytes.
+  const n = new Narrower(dims, opts.memoryBytes !== undefined && opts.memoryBytes <= 2 ** 31);
   let body = n.visitStmt(f.body);
   const bufferMap = new Map<Var, Buffer>();
   for (const [p, b] of f.bufferMap) bufferMap.set(p, n.buffer(b));

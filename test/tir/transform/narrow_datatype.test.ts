@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { int32 } from "../../../src/ir/dtype.js";
 import { narrowDataType, narrowDataTypePass, NarrowDataType, symbolicDimBounds } from "../../../src/tir/transform/narrow_datatype.js";
-import { applyPass, expectFunc, expectSameResults, parsePrimFunc } from "./lower_passes_utils.js";
+import { applyPass, expectFunc, expectSameResults, parsePrimFunc, printScript } from "./lower_passes_utils.js";
 
 describe("NarrowDataType", () => {
   it("makes int64 loops, indices, comparisons and casts int32 when every value fits", () => {
@@ -132,6 +132,37 @@ def main(a: T.handle, b: T.handle):
         B[i, j] = A[T.floordiv(i * 16 + j, n * 16) + T.floormod(i * 3, n), T.min(j, n)]
 `);
     expectSameResults(before, after, { n: 7 });
+  });
+
+  it("with a memory of at most 2^31 bytes, buffer indices use wrapping int32 sums even where a part's bound is too loose", () => {
+    const before = parsePrimFunc(`
+@T.prim_func
+def main(a: T.handle, b: T.handle):
+    n = T.int64(is_size_var=True)
+    A = T.match_buffer(a, (n, T.int64(768)))
+    B = T.match_buffer(b, (n, T.int64(12), T.int64(64)))
+    A_1 = T.Buffer((n * T.int64(768),), data=A.data)
+    B_1 = T.Buffer((n * T.int64(768),), data=B.data)
+    for f, k in T.grid(n * T.int64(12), T.int64(64)):
+        B_1[f * T.int64(64) + k] = A_1[T.floordiv(f * T.int64(64) + k, n * T.int64(768)) * n * T.int64(768) + f * T.int64(64) + k]
+`);
+    // The quotient is 0, but its bound times n is not below 2^31: exact narrowing keeps that index int64.
+    const exact = printScript(applyPass(narrowDataTypePass({ memoryBytes: 2 ** 32 }), before));
+    expect(exact).toContain(`B_1[f * 64 + k] = A_1[(T.Cast("int64", f) * T.int64(64) + T.Cast("int64", k)) // (T.Cast("int64", n) * T.int64(768))`);
+    const after = applyPass(narrowDataTypePass({ memoryBytes: 2 ** 31 }), before);
+    expectFunc(after, `
+@T.prim_func
+def main(a: T.handle, b: T.handle):
+    n = T.int32(is_size_var=True)
+    A = T.match_buffer(a, (n, 768))
+    B = T.match_buffer(b, (n, 12, 64))
+    A_1 = T.Buffer((n * 768,), data=A.data)
+    B_1 = T.Buffer((n * 768,), data=B.data)
+    assert n <= 699050, "main: the symbolic dimension n must be at most 699050, so that its buffers fit in the target's 2147483648-byte memory (is it a dimension of an empty array?)"
+    for f, k in T.grid(n * 12, 64):
+        B_1[f * 64 + k] = A_1[(f * 64 + k) // (n * 768) * n * 768 + f * 64 + k]
+`, true);
+    expectSameResults(before, after, { n: 3 });
   });
 
   it("a dim that appears twice in a buffer is bounded by the root; distinct dims are bounded one by one", () => {
