@@ -322,9 +322,26 @@ export function makeTimeEvaluator(fn: PackedFunc, opts: TimeEvaluatorOptions = {
 }
 
 /** What build returns. */
+/**
+ * Memory a module's functions read and write in place (wasm's linear memory). A VM whose
+ * kernels come from such a module allocates its tensors there, so kernel calls pass them
+ * without copies. Allocation is a stack: `release(mark)` frees everything allocated after
+ * `mark()`. Regions stay valid (and their views usable) across growth of the memory.
+ */
+export interface DeviceMemory {
+  /** A 64-byte-aligned region of `bytes` bytes (contents unspecified). */
+  alloc(bytes: number): { buffer: ArrayBufferLike; byteOffset: number };
+  mark(): number;
+  release(mark: number): void;
+  /** Whether `data` is a view of this memory. */
+  holds(data: ArrayLike<unknown>): boolean;
+}
+
 export interface Module {
   /** The target string the module was built for. */
   readonly target: string;
+  /** The memory its functions use in place, when arrays placed there need no copies. */
+  deviceMemory?(): DeviceMemory | undefined;
   /** The callable named `name` (throws, listing the names, when there is none). */
   get(name: string): PackedFunc;
   functionNames(): string[];

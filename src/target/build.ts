@@ -45,7 +45,7 @@ export async function build(input: IRModule | PrimFunc, target: Target | string,
     );
   }
   let mod = input instanceof IRModule ? input : IRModule.fromFunction(input);
-  const lower = opts.lower === undefined ? (m: IRModule) => defaultLowering(m) : opts.lower;
+  const lower = opts.lower === undefined ? (m: IRModule) => defaultLowering(m, backend.loweringConfig?.(t) ?? {}) : opts.lower;
   if (lower) mod = lower(mod);
   for (const p of backend.extraPasses ?? []) mod = p(mod);
   const block = firstBlock(mod);

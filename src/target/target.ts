@@ -7,6 +7,7 @@
  */
 import type { IRModule } from "../ir/module.js";
 import type { Module } from "../runtime/module.js";
+import type { LoweringConfig } from "../tir/pipeline.js";
 
 export const TARGET_KINDS = ["c", "wasm", "js", "webgpu"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -99,6 +100,8 @@ export interface TargetBackend {
   build(mod: IRModule, target: Target): Promise<Module> | Module;
   /** Extra target-specific passes run after the default lowering (optional). */
   readonly extraPasses?: readonly ((mod: IRModule) => IRModule)[];
+  /** What the default lowering should know about the target (optional). */
+  loweringConfig?(target: Target): LoweringConfig;
 }
 
 const registry = new Map<TargetKind, TargetBackend>();

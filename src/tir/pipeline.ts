@@ -7,12 +7,18 @@ import { IRModule } from "../ir/module.js";
 import { PrimFunc } from "./function.js";
 import {
   CompactBufferAllocation, ConvertBlocksToOpaque, FlattenBuffer, LowerInitBlock, LowerIntrin, LowerMatchBuffer,
-  LowerOpaqueBlock, MakePackedAPI, PlanAndUpdateBufferAllocationLocation, RemoveNoOp, Simplify, StorageRewrite, UnrollLoop, VectorizeLoop,
-  runPipeline, type Pass, type PipelineOptions,
+  LowerOpaqueBlock, MakePackedAPI, PlanAndUpdateBufferAllocationLocation, narrowDataTypePass, RemoveNoOp, Simplify, StorageRewrite, UnrollLoop, VectorizeLoop,
+  runPipeline, type NarrowDataTypeOptions, type Pass, type PipelineOptions,
 } from "./transform/index.js";
 
+/** What a target tells the default lowering about itself. */
+export interface LoweringConfig {
+  /** NarrowDataType's options (wasm32: the memory bound that lets symbolic indices become int32). */
+  narrow?: NarrowDataTypeOptions;
+}
+
 /** The passes of the default lowering, in order. */
-export function defaultLoweringPasses(): Pass[] {
+export function defaultLoweringPasses(config: LoweringConfig = {}): Pass[] {
   return [
     // blocks -> plain loop nests
     LowerInitBlock, // T.init() -> `if reduction vars at their min`
@@ -23,6 +29,7 @@ export function defaultLoweringPasses(): Pass[] {
     Simplify,
     LowerOpaqueBlock, // blocks -> Allocate / DeclBuffer, predicates -> if
     FlattenBuffer, // N-d buffers -> 1-d
+    narrowDataTypePass(config.narrow), // int64 indices -> int32 where every value provably fits
     // loop-level optimizations
     VectorizeLoop, // vectorized loops -> Ramp / Broadcast
     StorageRewrite, // reuse of temporaries
@@ -35,13 +42,13 @@ export function defaultLoweringPasses(): Pass[] {
   ];
 }
 
-export interface LowerOptions extends PipelineOptions {
-  /** The passes to run; defaults to defaultLoweringPasses(). */
+export interface LowerOptions extends PipelineOptions, LoweringConfig {
+  /** The passes to run; defaults to defaultLoweringPasses(this config). */
   passes?: readonly Pass[];
 }
 
 /** Lowers a module (or a single PrimFunc, named by its global_symbol or "main"). */
 export function lower(input: IRModule | PrimFunc, opts: LowerOptions = {}): IRModule {
   const mod = input instanceof PrimFunc ? IRModule.fromFunction(input) : input;
-  return runPipeline(mod, opts.passes ?? defaultLoweringPasses(), { dumpDir: opts.dumpDir });
+  return runPipeline(mod, opts.passes ?? defaultLoweringPasses(opts), { dumpDir: opts.dumpDir });
 }

@@ -46,6 +46,14 @@ describe("weft compile / weft run", () => {
     expect((JSON.parse(a.out) as Record<string, { shape: number[] }>)["output"]!.shape).toEqual([5, 10]);
   });
 
+  it("--profile prints every kernel's time to stderr, the JSON summary stays on stdout", async () => {
+    const r = await cli("run", exe, "--input", "x=random:5x64", "--profile");
+    expect(JSON.parse(r.out).output.shape).toEqual([5, 10]);
+    expect(r.err).toMatch(/^\| function \| kind \| calls \| ms \| share \|/);
+    expect(r.err).toMatch(/\| fused_matmul\w* \| kernel \| 1 \| \d+\.\d{3} \| \d+\.\d%/);
+    expect(r.err).toMatch(/\| main \| vm \| 1 \| [\d.]+ \| \(incl\.\) \|/);
+  });
+
   it("bad input: a symbolic dim without a shape, an unknown parameter, a wrong rank, an unreadable model", async () => {
     expect((await cli("run", exe)).err).toMatch(/--input x: the parameter is R.Tensor\(\(batch, 64\), dtype="float32"\); give its shape, e.g. x=random:4x64/);
     expect((await cli("run", exe, "--input", "y=random:2x64")).err).toMatch(/main has no parameter y \(parameters: x\)/);

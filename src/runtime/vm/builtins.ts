@@ -209,11 +209,40 @@ export function storageBytesPerElement(dtype: string): number {
   return storageClassOf(t).BYTES_PER_ELEMENT * t.lanes;
 }
 
-registerBuiltin("vm.builtin.alloc_storage", (size) => {
-  const bytes = shapeArg(size, "alloc_storage");
-  if (bytes.length !== 1) throw new VMError(`alloc_storage: the size must be a 1-d shape of bytes, got (${bytes.join(", ")})`);
-  return new Storage(bytes[0]!);
-});
+/** Where allocating builtins place their tensors: a fresh ArrayBuffer, or a device's memory. */
+export type Allocate = (bytes: number) => { buffer: ArrayBufferLike; byteOffset: number };
+
+/**
+ * The builtins that allocate (alloc_storage, alloc_tensor's storage, empty), made over an
+ * allocation function; the registered ones use fresh ArrayBuffers, a VM whose kernels read a
+ * device memory in place makes its own over that memory.
+ */
+export function allocationBuiltins(alloc?: Allocate): Record<string, Builtin> {
+  return {
+    "vm.builtin.alloc_storage": (size) => {
+      const bytes = shapeArg(size, "alloc_storage");
+      if (bytes.length !== 1) throw new VMError(`alloc_storage: the size must be a 1-d shape of bytes, got (${bytes.join(", ")})`);
+      return new Storage(bytes[0]!, alloc);
+    },
+    /** empty(shape, dtype): a fresh tensor (allocation per call, when planning could not size it). */
+    "vm.builtin.empty": (shape, dtype) => {
+      const dims = shapeArg(shape, "empty");
+      if (!alloc) return NDArray.empty(dims, String(dtype));
+      const r = alloc(Math.max(1, shapeNumel(dims) * storageBytesPerElement(String(dtype))));
+      const t = NDArray.view(r.buffer, r.byteOffset, dims, String(dtype));
+      t.data.fill(0); // the region may hold an earlier call's values
+      return t;
+    },
+  };
+}
+
+const defaultAllocation = allocationBuiltins();
+for (const [name, fn] of Object.entries(defaultAllocation)) registerBuiltin(name, fn);
+
+/** Whether the builtin registered under `name` is the default allocating one (not replaced by an application). */
+export function isDefaultAllocation(name: string): boolean {
+  return name in defaultAllocation && getBuiltin(name) === defaultAllocation[name];
+}
 
 /** alloc_tensor(storage, offset, shape, dtype): a tensor placed in a storage (planned memory). */
 registerBuiltin("vm.builtin.alloc_tensor", (s, offset, shape, dtype) => {
@@ -221,18 +250,15 @@ registerBuiltin("vm.builtin.alloc_tensor", (s, offset, shape, dtype) => {
   const dims = shapeArg(shape, "alloc_tensor");
   const off = num(offset, "alloc_tensor");
   const need = off + shapeNumel(dims) * storageBytesPerElement(String(dtype));
-  if (need > s.buffer.byteLength) {
+  if (need > s.capacity) {
     throw new VMError(`alloc_tensor: a ${dtype} tensor of shape (${dims.join(", ")}) at offset ${off} needs ${need} bytes, the storage has ${s.bytes}`);
   }
-  const t = NDArray.view(s.buffer, off, dims, String(dtype));
+  const t = NDArray.view(s.buffer, s.byteOffset + off, dims, String(dtype));
   // Reused storage holds an earlier tensor's values; kernels write every output element, but
   // a fresh tensor must not show stale data to builtins that read before writing.
   t.data.fill(0);
   return t;
 });
-
-/** empty(shape, dtype): a fresh tensor (allocation per call, when planning could not size it). */
-registerBuiltin("vm.builtin.empty", (shape, dtype) => NDArray.empty(shapeArg(shape, "empty"), String(dtype)));
 
 /** reshape(x, shape): a view of x's data with another shape of the same element count. */
 registerBuiltin("vm.builtin.reshape", (x, shape) => {
@@ -274,7 +300,8 @@ registerBuiltin("vm.builtin.identity", (x) => x);
 /**
  * cached_call(f): f() on the first call, the same result afterwards. LiftTransformParams uses
  * it to run a function's constant-only computations (weight packing) once per VM; the VM hands
- * builtins one function value per function and VM, so the cache is per VM.
+ * builtins one function value per function and VM, so the cache is per VM, and makes these
+ * first calls when it is made (`VirtualMachine.runCachedCalls`).
  */
 const callCache = new WeakMap<object, unknown>();
 registerBuiltin("vm.builtin.cached_call", (f) => {

@@ -15,12 +15,23 @@ export class ShapeTuple {
   }
 }
 
-/** A block of memory that tensors are placed in (memory planning reuses one for several). */
+/**
+ * A block of memory that tensors are placed in (memory planning reuses one for several): its
+ * own ArrayBuffer, or a region [byteOffset, byteOffset + capacity) of a device's memory.
+ */
 export class Storage {
-  readonly buffer: ArrayBuffer;
-  constructor(readonly bytes: number) {
-    // Padded to the NDArray alignment so any tensor placed at offset 0 may use its padding too.
-    this.buffer = new ArrayBuffer(Math.max(64, Math.ceil(bytes / 64) * 64));
+  readonly buffer: ArrayBufferLike;
+  readonly byteOffset: number;
+  /** Bytes usable: `bytes` padded to the NDArray alignment (a tensor at offset 0 may use the padding). */
+  readonly capacity: number;
+  constructor(
+    readonly bytes: number,
+    alloc: (bytes: number) => { buffer: ArrayBufferLike; byteOffset: number } = (n) => ({ buffer: new ArrayBuffer(n), byteOffset: 0 }),
+  ) {
+    this.capacity = Math.max(64, Math.ceil(bytes / 64) * 64);
+    const r = alloc(this.capacity);
+    this.buffer = r.buffer;
+    this.byteOffset = r.byteOffset;
   }
   toString(): string {
     return `Storage(${this.bytes} bytes)`;

@@ -6,10 +6,18 @@
  *
  * Values cross the boundary as they are (NDArrays, numbers, shapes); a JS array passed to
  * `invoke` is a tuple, and a tuple result comes back as a JS array.
+ *
+ * Device memory: when a device module has memory its kernels read in place (wasm's linear
+ * memory, `Module.deviceMemory`), the VM keeps its tensors there: constants are copied in once,
+ * when the VM is made; allocations (storages, `empty`) come from it; an invoke copies the
+ * caller's arrays in once, and copies the arrays of its result out into fresh NDArrays, so what
+ * the caller gets stays valid. Everything an invoke allocated is released when it returns (the
+ * kill instructions only drop registers; the memory is reused by the next invoke).
  */
-import type { Module, PackedFunc, ArgValue } from "../module.js";
+import { NDArray, isNDArray } from "../ndarray.js";
+import type { DeviceMemory, Module, PackedFunc, ArgValue } from "../module.js";
 import { VOID_REGISTER, type InstrArg, type VMFunctionInfo } from "./bytecode.js";
-import { VMError, getBuiltin, builtinNames } from "./builtins.js";
+import { VMError, allocationBuiltins, getBuiltin, builtinNames, isDefaultAllocation, type Builtin } from "./builtins.js";
 import type { Executable } from "./executable.js";
 import { ShapeTuple, VMTuple } from "./values.js";
 
@@ -31,15 +39,38 @@ export class VirtualMachine {
   private readonly funcValues: ((...xs: unknown[]) => unknown)[] = [];
   private readonly constants: readonly unknown[];
   private readonly modules: readonly Module[];
+  /** Where tensors live when a kernel module reads its memory in place (else JS memory). */
+  readonly memory: DeviceMemory | undefined;
+  private readonly deviceBuiltins: Record<string, Builtin> = {};
 
   constructor(
     readonly exec: Executable,
     modules: Module | readonly Module[] = [],
   ) {
     this.modules = Array.isArray(modules) ? (modules as readonly Module[]) : [modules as Module];
-    this.constants = exec.constants;
+    this.memory = this.modules.map((m) => m.deviceMemory?.()).find((m) => m !== undefined);
+    const mem = this.memory;
+    if (mem) this.deviceBuiltins = allocationBuiltins((bytes) => mem.alloc(bytes));
+    // Constants stay for the VM's lifetime: allocated before any invoke's mark.
+    this.constants = mem ? exec.constants.map((c) => (isNDArray(c) ? this.toDevice(c, mem) : c)) : exec.constants;
     this.plain = exec.functions.map((f, i) => this.resolve(f, i));
     this.table = this.plain;
+    this.runCachedCalls();
+  }
+
+  /**
+   * Runs the functions the bytecode calls through `vm.builtin.cached_call` (LiftTransformParams'
+   * constant-only work, such as weight packing) now, once: later calls get the cached arrays, and
+   * with a device memory they are allocated before any invoke's mark, so they persist.
+   */
+  private runCachedCalls(): void {
+    const cached = this.exec.functions.findIndex((f) => f.kind === "builtin" && f.name === "vm.builtin.cached_call");
+    if (cached < 0) return;
+    for (const f of this.exec.functions) {
+      for (const ins of f.code ?? []) {
+        if (ins.op === "call" && ins.func === cached && ins.args[0]?.k === "func") this.table[cached]!([this.arg(ins.args[0], [])]);
+      }
+    }
   }
 
   /**
@@ -72,12 +103,18 @@ export class VirtualMachine {
     return [...this.timings.values()].sort((a, b) => b.totalMs - a.totalMs).map((e) => ({ ...e }));
   }
 
+  private toDevice(a: NDArray, mem: DeviceMemory): NDArray {
+    if (mem.holds(a.data)) return a;
+    const r = mem.alloc(Math.max(1, a.data.byteLength));
+    return NDArray.view(r.buffer, r.byteOffset, a.shape, a.dtype).copyFrom(a);
+  }
+
   private resolve(f: VMFunctionInfo, index: number): Callable {
     switch (f.kind) {
       case "vm":
         return (args) => this.run(index, args);
       case "builtin": {
-        const b = getBuiltin(f.name);
+        const b = this.memory && isDefaultAllocation(f.name) ? this.deviceBuiltins[f.name] : getBuiltin(f.name);
         if (!b) throw new VMError(`VM: builtin "${f.name}" is not registered; register the packed function with registerBuiltin(name, fn) before making the VM (registered: ${builtinNames().join(", ")})`);
         return (args) => b(...args);
       }
@@ -101,7 +138,16 @@ export class VirtualMachine {
     if (args.length !== params.length) {
       throw new VMError(`${name}: expected ${params.length} argument(s) (${params.join(", ")}), got ${args.length}`);
     }
-    return fromVM(this.run(index, args.map(toVM)));
+    const mem = this.memory;
+    if (!mem) return fromVM(this.table[index]!(args.map(toVM)));
+    const mark = mem.mark();
+    try {
+      const inputs = args.map((a) => mapArrays(toVM(a), (x) => this.toDevice(x, mem)));
+      // Copied out before the release: the result's memory is reused by the next invoke.
+      return fromVM(mapArrays(this.table[index]!(inputs), (x) => (mem.holds(x.data) ? NDArray.empty(x.shape, x.dtype).copyFrom(x) : x)));
+    } finally {
+      mem.release(mark);
+    }
   }
 
   /** The names of the functions `invoke` can call. */
@@ -167,6 +213,13 @@ function spreadShapes(args: unknown[]): unknown[] {
     else out.push(a);
   }
   return out;
+}
+
+/** `v` with every NDArray in it (nested in tuples) replaced by `f` of it. */
+function mapArrays(v: unknown, f: (a: NDArray) => NDArray): unknown {
+  if (isNDArray(v)) return f(v as NDArray);
+  if (v instanceof VMTuple) return new VMTuple(v.fields.map((x) => mapArrays(x, f)));
+  return v;
 }
 
 function toVM(v: unknown): unknown {

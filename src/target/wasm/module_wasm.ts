@@ -56,10 +56,9 @@ export async function buildWasmModule(mod: IRModule, target: Target, opts: WasmB
     inputs.push({ func: f, name: gv.name, symbolOf });
   }
   const shared = opts.shared ?? (target.getBool("shared-memory", true) && sharedMemorySupported());
-  const maxMb = opts.maxMemoryMb ?? target.getNumber("max-memory-mb", 2048);
   const codegenOpts: WasmCodegenOptions = {
     shared,
-    maxPages: Math.min(65536, Math.ceil((maxMb * 1024 * 1024) / PAGE)),
+    maxPages: maxPagesOf(target, opts.maxMemoryMb),
     simd: opts.simd ?? target.getBool("simd", true),
     optimizeLevel: opts.optimizeLevel ?? target.getNumber("opt-level", 3),
     emitText: target.getBool("emit-text", false),
@@ -78,6 +77,18 @@ export async function buildWasmModule(mod: IRModule, target: Target, opts: WasmB
   return module;
 }
 
-registerTarget("wasm", { build: (mod, target) => buildWasmModule(mod, target), extraPasses: [WasmLoopRewrites] });
+/** Pages of the module's memory at most: -max-memory-mb (default 2048), capped by wasm32's 4 GiB. */
+function maxPagesOf(target: Target, maxMemoryMb?: number): number {
+  const mb = maxMemoryMb ?? target.getNumber("max-memory-mb", 2048);
+  return Math.min(65536, Math.ceil((mb * 1024 * 1024) / PAGE));
+}
+
+registerTarget("wasm", {
+  build: (mod, target) => buildWasmModule(mod, target),
+  extraPasses: [WasmLoopRewrites],
+  // Every buffer lives in the module's memory: symbolic dims are bounded by its size, so their
+  // index arithmetic can be int32 (NarrowDataType asserts the bounds at entry).
+  loweringConfig: (target) => ({ narrow: { memoryBytes: maxPagesOf(target) * PAGE } }),
+});
 
 export { storageBytes };

@@ -19,7 +19,7 @@
 import type { DataType } from "../../ir/dtype.js";
 import { dtypeOf, float32, type DTypeLike } from "../../ir/dtype.js";
 import {
-  ArgChecker, ArgumentError, FunctionModule, type ArgValue, type ArrayArg, type FuncSignature, type ModuleArtifact, type PackedFunc,
+  ArgChecker, ArgumentError, FunctionModule, type ArgValue, type ArrayArg, type DeviceMemory, type FuncSignature, type ModuleArtifact, type PackedFunc,
 } from "../../runtime/module.js";
 import { NDArray, shapeNumel, storageClassOf } from "../../runtime/ndarray.js";
 import { WasmThreadPool } from "./wasm_threads.js";
@@ -102,6 +102,9 @@ export class WasmModule extends FunctionModule {
   private text: string | undefined;
   /** Worker threads for parallel loops (none when the module has none, or runs on one thread). */
   private pool: WasmThreadPool | undefined;
+  /** Arrays (and their bytes) that calls copied in because they lived outside the memory. */
+  readonly copies = { arrays: 0, bytes: 0 };
+  private devMem: DeviceMemory | undefined;
   /** The argument signature of every function added, in order. */
   private readonly signatures: FuncSignature[] = [];
   /** Set by whoever made the module from something it can save (module_wasm.ts). */
@@ -195,6 +198,31 @@ export class WasmModule extends FunctionModule {
     return a;
   }
 
+  /**
+   * The memory as a VM's tensor memory (runtime/vm: constants, storages and results of `empty`
+   * live there, so calls copy nothing). Only for a shared memory: views of it stay valid when it
+   * grows, while growth detaches every view of a plain memory (there, the VM keeps its tensors in
+   * JS memory and calls copy them).
+   */
+  deviceMemory(): DeviceMemory | undefined {
+    if (typeof SharedArrayBuffer === "undefined" || !(this.memory.buffer instanceof SharedArrayBuffer)) return undefined;
+    this.devMem ??= {
+      alloc: (bytes) => {
+        const at = this.heapEnd;
+        this.ensure(at + bytes);
+        this.heapEnd = alignUp(at + Math.max(bytes, 1));
+        return { buffer: this.buf(), byteOffset: at };
+      },
+      mark: () => this.heapEnd,
+      release: (mark) => {
+        if (mark < alignUp(this.artifact.staticEnd) || mark > this.heapEnd) throw new RangeError(`wasm module: release(${mark}) is outside the allocated heap`);
+        this.heapEnd = mark;
+      },
+      holds: (data) => this.inMemory({ data }),
+    };
+    return this.devMem;
+  }
+
   /** Whether `a`'s data is a view of this module's memory. */
   inMemory(a: { data: ArrayLike<unknown> }): boolean {
     const d = a.data as unknown as ArrayBufferView;
@@ -231,7 +259,7 @@ export class WasmModule extends FunctionModule {
     const copied: { index: number; at: number; bytes: number }[] = [];
     const syms = checker.syms;
     const scalarConv = info.params.map((p) => (p.kind === "scalar" ? scalarIn(p.dtype) : undefined));
-    const symConv = info.symParams.map((s) => scalarIn(s.dtype));
+    const symConv = info.symParams.map((s) => symIn(info.name, checker.sig.symbols[s.sym] ?? `#${s.sym}`, s.dtype));
     const resultConv = info.result ? resultOut(info.result) : undefined;
     const packed: PackedFunc = (...args: ArgValue[]) => {
       checker.check(args);
@@ -254,6 +282,8 @@ export class WasmModule extends FunctionModule {
         }
         checkStorage(info.name, p.dtype, a);
         const bytes = d.byteLength;
+        this.copies.arrays++;
+        this.copies.bytes += bytes;
         copied.push({ index: i, at: scratch, bytes });
         callArgs[1 + i] = scratch;
         scratch = alignUp(scratch + Math.max(bytes, 1));
@@ -313,6 +343,18 @@ function scalarIn(t: DataType): (v: number | boolean) => number {
   const r = reprOf(t);
   if (r === "i32") return (v) => (typeof v === "boolean" ? (v ? 1 : 0) : v | 0);
   return (v) => (typeof v === "boolean" ? (v ? 1 : 0) : v);
+}
+
+/**
+ * A symbol's value as the export takes it. int32 symbols (symbolic dims NarrowDataType made
+ * int32) are range-checked: wrapping a larger value would make the kernel's bound checks lie.
+ */
+function symIn(fname: string, sym: string, t: DataType): (v: number) => number {
+  if (reprOf(t) !== "i32" || !t.isInt() || t.bits !== 32) return scalarIn(t) as (v: number) => number;
+  return (v) => {
+    if (!(v >= -2147483648 && v <= 2147483647)) throw new ArgumentError(`${fname}: ${sym} = ${v} does not fit the kernel's int32 index arithmetic (at most 2147483647)`);
+    return v | 0;
+  };
 }
 
 function resultOut(t: DataType): (v: number) => number {

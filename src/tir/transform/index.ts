@@ -7,6 +7,7 @@ export * from "./lower_match_buffer.js";
 export * from "./simplify.js";
 export * from "./lower_opaque_block.js";
 export * from "./flatten_buffer.js";
+export * from "./narrow_datatype.js";
 export * from "./vectorize_loop.js";
 export * from "./storage_rewrite.js";
 export * from "./unroll_loop.js";

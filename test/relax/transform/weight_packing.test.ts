@@ -71,7 +71,7 @@ describe("SplitWeightPacking + LiftTransformParams", () => {
   });
 
   for (const target of ["c", "wasm"] as const) {
-    it.skipIf(target === "c" && !hasC)(`computes the same results on ${target}; the packing kernel runs once for several calls`, async () => {
+    it.skipIf(target === "c" && !hasC)(`computes the same results on ${target}; the packing kernel ran once, when the VM was made`, async () => {
       const { vm } = await build(parseRelaxScript(SRC), target);
       vm.setProfiling(true);
       const w2 = W.map((v) => -v);
@@ -81,9 +81,9 @@ describe("SplitWeightPacking + LiftTransformParams", () => {
         y!.toArray().forEach((v, i) => expect(v).toBeCloseTo(reference(x, W, n, B)[i]!, 4));
         z!.toArray().forEach((v, i) => expect(v).toBeCloseTo(reference(x, w2, n)[i]!, 4));
       }
-      const packs = vm.profile().filter((e) => /_pack_/.test(e.name));
-      expect(packs.length).toBe(1);
-      expect(packs[0]!.calls).toBe(1);
+      // The packing ran when the VM was made; the calls only read its result.
+      expect(vm.profile().filter((e) => /_pack_/.test(e.name))).toEqual([]);
+      expect(vm.profile().find((e) => e.name === "vm.builtin.cached_call")?.calls).toBe(3);
     });
   }
 });
