@@ -182,6 +182,21 @@ def main(A: T.Buffer((16,), "int32"), B: T.Buffer((16,), "int64"), C: T.Buffer((
 `);
   });
 
+  it("int64 division and modulo by constants and products past 2^53, in wasm's i64 arithmetic", async () => {
+    await checkWasm(`
+@T.prim_func
+def main(A: T.Buffer((16,), "int32"), B: T.Buffer((16, 6), "int64")):
+    for i in range(T.int64(16)):
+        x: T.int64 = T.Cast("int64", A[i]) * T.int64(3000000001) - T.int64(7)
+        B[i, 0] = T.floordiv(x, T.int64(6))
+        B[i, 1] = T.floormod(x, T.int64(6))
+        B[i, 2] = T.truncdiv(x, T.int64(4294967311))
+        B[i, 3] = T.truncmod(x, T.int64(7))
+        B[i, 4] = x * T.int64(4000000) + T.int64(1)
+        B[i, 5] = T.floordiv(T.Cast("int64", A[i]) - T.int64(5), T.int64(2))
+`);
+  });
+
   it("symbolic shapes bound from the arrays, and a dynamic-size temporary", async () => {
     await checkWasm(`
 @T.prim_func

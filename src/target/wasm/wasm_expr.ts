@@ -472,11 +472,31 @@ export abstract class ExprCodegen {
     const A = (): Ref => this.get(ta), B = (): Ref => this.get(tb);
     const slow = (): Ref => this.callJs(`arith:${t.element()}:${op}`, t, [A(), B()], t);
     const init = [m.local.set(ta, a), m.local.set(tb, b)];
+    // The exact int64 result in wasm's own i64 arithmetic (wrapping, as int64 does), rounded
+    // back to f64 like the interpreter's result: no JavaScript call, so parallel loop bodies
+    // that do index arithmetic in int64 can still run on worker threads.
+    const i64 = (f: (x: Ref, y: Ref) => Ref): Ref => m.f64.convert_s.i64(f(m.i64.trunc_s_sat.f64(A()), m.i64.trunc_s_sat.f64(B())));
     if (kind === "Add" || kind === "Sub" || kind === "Mul") {
       const tr = this.newLocal(f64);
       const r = kind === "Add" ? m.f64.add(A(), B()) : kind === "Sub" ? m.f64.sub(A(), B()) : m.f64.mul(A(), B());
       const exact = m.f64.lt(m.f64.abs(m.local.tee(tr, r, f64)), m.f64.const(2 ** 53));
-      return m.block(null, [...init, m.if(exact, this.get(tr), slow())], f64);
+      const wide = i64(kind === "Add" ? m.i64.add : kind === "Sub" ? m.i64.sub : m.i64.mul);
+      return m.block(null, [...init, m.if(exact, this.get(tr), wide)], f64);
+    }
+    const d = binaryen.getExpressionId(b) === binaryen.ConstId ? ((binaryen.getExpressionInfo(b) as binaryen.ConstInfo).value as number) : undefined;
+    if (d !== undefined && d > 0 && Number.isInteger(d)) {
+      // A positive constant divisor: no zero or INT64_MIN / -1 case; floor semantics from the
+      // truncated quotient and remainder (the signs of remainder and divisor differ: one step down).
+      const dc = (): Ref => i64Const(m, BigInt(d));
+      const quot = (): Ref => m.i64.div_s(m.i64.trunc_s_sat.f64(A()), dc());
+      const rem = (): Ref => m.i64.rem_s(m.i64.trunc_s_sat.f64(A()), dc());
+      const neg = (): Ref => m.i64.lt_s(rem(), i64Const(m, 0n));
+      let r: Ref;
+      if (kind === "Div") r = quot();
+      else if (kind === "Mod") r = rem();
+      else if (kind === "FloorDiv") r = m.i64.sub(quot(), m.i64.extend_u(neg()));
+      else r = m.select(neg(), m.i64.add(rem(), dc()), rem());
+      return m.block(null, [...init, m.f64.convert_s.i64(r)], f64);
     }
     const small = (x: Ref): Ref => m.f64.lt(m.f64.abs(x), m.f64.const(2 ** 31));
     const fast = m.i32.and(m.i32.and(small(A()), small(B())), m.f64.ne(B(), m.f64.const(0)));
@@ -568,4 +588,9 @@ export abstract class ExprCodegen {
     const name = this.mb.importFn(`cast:${from}:${to}`, 1);
     return this.fromF64(to, m.call(name, [this.toF64(from, x)], binaryen.f64));
   }
+}
+
+/** An i64 constant: binaryen takes one bigint (its typings still declare two 32-bit halves). */
+function i64Const(m: binaryen.Module, v: bigint): Ref {
+  return (m.i64.const as unknown as (x: bigint) => Ref)(v);
 }
