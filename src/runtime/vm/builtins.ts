@@ -224,14 +224,16 @@ export function allocationBuiltins(alloc?: Allocate): Record<string, Builtin> {
       if (bytes.length !== 1) throw new VMError(`alloc_storage: the size must be a 1-d shape of bytes, got (${bytes.join(", ")})`);
       return new Storage(bytes[0]!, alloc);
     },
-    /** empty(shape, dtype): a fresh tensor (allocation per call, when planning could not size it). */
+    /**
+     * empty(shape, dtype): a tensor for a kernel to write (allocation per call, when planning
+     * could not size it). From `alloc`, its contents are unspecified, as TVM's: the region may
+     * hold an earlier call's values, and every kernel writes all of its outputs.
+     */
     "vm.builtin.empty": (shape, dtype) => {
       const dims = shapeArg(shape, "empty");
       if (!alloc) return NDArray.empty(dims, String(dtype));
       const r = alloc(Math.max(1, shapeNumel(dims) * storageBytesPerElement(String(dtype))));
-      const t = NDArray.view(r.buffer, r.byteOffset, dims, String(dtype));
-      t.data.fill(0); // the region may hold an earlier call's values
-      return t;
+      return NDArray.view(r.buffer, r.byteOffset, dims, String(dtype));
     },
   };
 }

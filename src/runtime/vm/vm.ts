@@ -41,7 +41,9 @@ export class VirtualMachine {
   private readonly modules: readonly Module[];
   /** Where tensors live when a kernel module reads its memory in place (else JS memory). */
   readonly memory: DeviceMemory | undefined;
-  private readonly deviceBuiltins: Record<string, Builtin> = {};
+  private readonly deviceBuiltins: Record<string, Builtin>;
+  /** Without a device memory: the JS buffers of allocations, reused across invokes. */
+  private readonly pool = new BufferPool();
 
   constructor(
     readonly exec: Executable,
@@ -50,7 +52,7 @@ export class VirtualMachine {
     this.modules = Array.isArray(modules) ? (modules as readonly Module[]) : [modules as Module];
     this.memory = this.modules.map((m) => m.deviceMemory?.()).find((m) => m !== undefined);
     const mem = this.memory;
-    if (mem) this.deviceBuiltins = allocationBuiltins((bytes) => mem.alloc(bytes));
+    this.deviceBuiltins = allocationBuiltins(mem ? (bytes) => mem.alloc(bytes) : (bytes) => this.pool.alloc(bytes));
     // Constants stay for the VM's lifetime: allocated before any invoke's mark.
     this.constants = mem ? exec.constants.map((c) => (isNDArray(c) ? this.toDevice(c, mem) : c)) : exec.constants;
     this.plain = exec.functions.map((f, i) => this.resolve(f, i));
@@ -114,7 +116,7 @@ export class VirtualMachine {
       case "vm":
         return (args) => this.run(index, args);
       case "builtin": {
-        const b = this.memory && isDefaultAllocation(f.name) ? this.deviceBuiltins[f.name] : getBuiltin(f.name);
+        const b = isDefaultAllocation(f.name) ? this.deviceBuiltins[f.name] : getBuiltin(f.name);
         if (!b) throw new VMError(`VM: builtin "${f.name}" is not registered; register the packed function with registerBuiltin(name, fn) before making the VM (registered: ${builtinNames().join(", ")})`);
         return (args) => b(...args);
       }
@@ -139,7 +141,19 @@ export class VirtualMachine {
       throw new VMError(`${name}: expected ${params.length} argument(s) (${params.join(", ")}), got ${args.length}`);
     }
     const mem = this.memory;
-    if (!mem) return fromVM(this.table[index]!(args.map(toVM)));
+    if (!mem) {
+      const mark = this.pool.mark();
+      let result: unknown;
+      try {
+        result = this.table[index]!(args.map(toVM));
+      } finally {
+        // What the result holds goes to the caller; the rest is reused by the next invoke.
+        const kept = new Set<ArrayBufferLike>();
+        mapArrays(result, (x) => (kept.add(x.data.buffer), x));
+        this.pool.release(mark, kept);
+      }
+      return fromVM(result);
+    }
     const mark = mem.mark();
     try {
       const inputs = args.map((a) => mapArrays(toVM(a), (x) => this.toDevice(x, mem)));
@@ -228,4 +242,35 @@ function toVM(v: unknown): unknown {
 
 function fromVM(v: unknown): unknown {
   return v instanceof VMTuple ? v.fields.map(fromVM) : v;
+}
+
+/**
+ * ArrayBuffers by size for the VM's allocations in JS memory: an invoke's temporaries go back
+ * to the pool when it returns and serve the next invoke (fresh buffers cost page faults, which
+ * showed as milliseconds per call on models). Buffers allocated outside an invoke (constants'
+ * transforms when the VM is made) and those a result holds are never reused.
+ */
+class BufferPool {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private live: ArrayBuffer[] = [];
+
+  alloc(bytes: number): { buffer: ArrayBuffer; byteOffset: number } {
+    const buffer = this.free.get(bytes)?.pop() ?? new ArrayBuffer(bytes);
+    this.live.push(buffer);
+    return { buffer, byteOffset: 0 };
+  }
+
+  mark(): number {
+    return this.live.length;
+  }
+
+  release(mark: number, keep: ReadonlySet<ArrayBufferLike>): void {
+    for (const b of this.live.slice(mark)) {
+      if (keep.has(b)) continue;
+      const list = this.free.get(b.byteLength);
+      if (list) list.push(b);
+      else this.free.set(b.byteLength, [b]);
+    }
+    this.live.length = mark;
+  }
 }

@@ -86,6 +86,17 @@ describe("memory planning at run time", () => {
     expect(() => vm.invoke("main", NDArray.empty([9]))).toThrow("main: n exceeds its upper bound 8 (function attribute tir_var_upper_bound)");
   });
 
+  it("in JS memory, an invoke's temporaries serve the next invoke while the results it returned stay the caller's", async () => {
+    const { vm } = await build(parseRelaxScript(SYMBOLIC_CHAIN("")), "js", UNFUSED);
+    const outs: [NDArray, number[]][] = [];
+    for (const x of [[1, 2, 3], [10, 20, 30], [5, 6, 7], [-1, -2, -3]]) {
+      const y = vm.invoke("main", NDArray.fromArray(x, [3])) as NDArray;
+      outs.push([y, x.map((v) => v + 4)]);
+    }
+    for (const [y, want] of outs) expect(y.toArray()).toEqual(want);
+    expect(new Set(outs.map(([y]) => y.data.buffer)).size).toBe(outs.length);
+  });
+
   it("without a bound, symbolic intermediates are allocated per call", async () => {
     const storages = count("vm.builtin.alloc_storage");
     const fresh = count("vm.builtin.empty");
