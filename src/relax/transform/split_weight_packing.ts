@@ -20,7 +20,7 @@ import { IRModule, type BaseFunc } from "../../ir/module.js";
 import { PrimFunc } from "../../tir/function.js";
 import { Block, BlockRealize, SeqStmt, type Stmt } from "../../tir/stmt.js";
 import { postOrderVisitStmt } from "../../tir/stmt_functor.js";
-import { Call, Constant, Function, ShapeExpr, Tuple, type Expr } from "../expr.js";
+import { Call, Constant, Function, If, SeqExpr, ShapeExpr, Tuple, type Expr } from "../expr.js";
 import { callTir } from "../op/builtin.js";
 import { RelaxOp } from "../op/registry.js";
 import { TensorStructInfo } from "../struct_info.js";
@@ -112,17 +112,22 @@ function callTirParts(c: Call): { gv: GlobalVar; args: Tuple } | undefined {
   return gv instanceof GlobalVar && args instanceof Tuple ? { gv, args } : undefined;
 }
 
-/** The call_tir calls in the module's Relax functions, by callee name. */
+/** The call_tir calls in the module's Relax functions (binding values, in normal form), by callee name. */
 function callSites(mod: IRModule): Map<string, Call[]> {
   const sites = new Map<string, Call[]>();
-  class Collector extends ExprMutator {
-    override visitCall(call: Call): Expr {
-      const parts = callTirParts(call);
-      if (parts) sites.set(parts.gv.name, [...(sites.get(parts.gv.name) ?? []), call]);
-      return super.visitCall(call);
+  const visit = (e: Expr): void => {
+    if (e instanceof SeqExpr) {
+      for (const blk of e.blocks) for (const b of blk.bindings) visit(b.value);
+      visit(e.body);
+    } else if (e instanceof If) {
+      visit(e.trueBranch);
+      visit(e.falseBranch);
+    } else if (e instanceof Call) {
+      const parts = callTirParts(e);
+      if (parts) sites.set(parts.gv.name, [...(sites.get(parts.gv.name) ?? []), e]);
     }
-  }
-  for (const [g, f] of mod.entries()) if (f instanceof Function) new Collector(mod).rewriteFunction(f, g.name);
+  };
+  for (const [, f] of mod.entries()) if (f instanceof Function) visit(f.body);
   return sites;
 }
 
@@ -140,13 +145,13 @@ class CallSplitter extends ExprMutator {
 
   override visitCall(call: Call): Expr {
     const c = super.visitCall(call);
-    const parts = c instanceof Call ? callTirParts(c) : undefined;
+    if (!(c instanceof Call)) return c;
+    const parts = callTirParts(c);
     const plan = parts && this.plans.get(parts.gv.name);
     if (!parts || !plan) return c;
     const fields = [...parts.args.fields];
     for (const p of plan.packs) fields[p.param] = this.bb.emit(callTir(p.gv, [fields[p.param]!], p.sinfo));
-    const call2 = c as Call;
-    return callTir(parts.gv, fields, call2.sinfoArgs[0]!, call2.args[2] instanceof ShapeExpr ? call2.args[2] : undefined);
+    return callTir(parts.gv, fields, c.sinfoArgs[0]!, c.args[2] instanceof ShapeExpr ? c.args[2] : undefined);
   }
 }
 
