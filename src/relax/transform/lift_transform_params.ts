@@ -98,8 +98,7 @@ export function liftTransformParams(mod: IRModule): IRModule {
       continue;
     }
     const tg = new GlobalVar(`${g.name}_transform_params`);
-    entries.push([g, f], [tg, transformFunction(lifted)]);
-    entries[entries.length - 2] = [g, liftFunction(f as Function, tg, lifted)];
+    entries.push([g, liftFunction(f as Function, tg, lifted)], [tg, transformFunction(lifted)]);
     changed = true;
   }
   if (!changed) return mod;
