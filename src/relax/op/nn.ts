@@ -131,20 +131,26 @@ function windowOut(ctx: InferContext, size: PrimExpr, padLo: number, padHi: numb
   return out;
 }
 
+/** The data (NCHW) and weight (`kernelLayout`) of a 2-D convolution, both 4-D, and the output dtype. */
+function conv2dOperands(call: Call, kernelLayout: "OIHW" | "IOHW") {
+  const data = tensorArg(call, 0, "data");
+  const w = tensorArg(call, 1, "weight");
+  checkLayout(call, "data_layout", "NCHW");
+  checkLayout(call, "kernel_layout", kernelLayout);
+  checkLayout(call, "out_layout", "NCHW");
+  const out = dtypeAttr(call, "out_dtype");
+  const dtype = out !== voidType ? out : unifyDtype(call, data.dtype, w.dtype, "data", "weight");
+  for (const [n, t] of [["data", data], ["weight", w]] as const) {
+    if (t.ndim >= 0 && t.ndim !== 4) throw new TypeError(`${opName(call)}: '${n}' must be 4-D (${n === "data" ? "NCHW" : kernelLayout}), got rank ${t.ndim}`);
+  }
+  return { data, w, dtype };
+}
+
 RelaxOp.register("relax.nn.conv2d", {
   params: [{ name: "data", kind: "expr" }, { name: "weight", kind: "expr" }],
   attrs: { strides: [1, 1], padding: [0, 0, 0, 0], dilation: [1, 1], groups: 1, data_layout: "NCHW", kernel_layout: "OIHW", out_layout: "NCHW", out_dtype: "void" },
   infer: (call, ctx) => {
-    const data = tensorArg(call, 0, "data");
-    const w = tensorArg(call, 1, "weight");
-    checkLayout(call, "data_layout", "NCHW");
-    checkLayout(call, "kernel_layout", "OIHW");
-    checkLayout(call, "out_layout", "NCHW");
-    const out = dtypeAttr(call, "out_dtype");
-    const dtype = out !== voidType ? out : unifyDtype(call, data.dtype, w.dtype, "data", "weight");
-    for (const [n, t] of [["data", data], ["weight", w]] as const) {
-      if (t.ndim >= 0 && t.ndim !== 4) throw new TypeError(`${opName(call)}: '${n}' must be 4-D (${n === "data" ? "NCHW" : "OIHW"}), got rank ${t.ndim}`);
-    }
+    const { data, w, dtype } = conv2dOperands(call, "OIHW");
     const dd = data.dims, wd = w.dims;
     if (!dd || !wd) return new TensorStructInfo(4, dtype);
     const groups = intList(call, "groups")![0]!;
@@ -175,16 +181,7 @@ RelaxOp.register("relax.nn.conv2d_transpose", {
     strides: [1, 1], padding: [0, 0, 0, 0], output_padding: [0, 0], dilation: [1, 1], groups: 1, data_layout: "NCHW", kernel_layout: "IOHW", out_layout: "NCHW", out_dtype: "void",
   },
   infer: (call, ctx) => {
-    const data = tensorArg(call, 0, "data");
-    const w = tensorArg(call, 1, "weight");
-    checkLayout(call, "data_layout", "NCHW");
-    checkLayout(call, "kernel_layout", "IOHW");
-    checkLayout(call, "out_layout", "NCHW");
-    const out = dtypeAttr(call, "out_dtype");
-    const dtype = out !== voidType ? out : unifyDtype(call, data.dtype, w.dtype, "data", "weight");
-    for (const [n, t] of [["data", data], ["weight", w]] as const) {
-      if (t.ndim >= 0 && t.ndim !== 4) throw new TypeError(`${opName(call)}: '${n}' must be 4-D (${n === "data" ? "NCHW" : "IOHW"}), got rank ${t.ndim}`);
-    }
+    const { data, w, dtype } = conv2dOperands(call, "IOHW");
     const groups = intList(call, "groups")![0]!;
     if (groups < 1) throw new RangeError(`${opName(call)}: groups must be positive, got ${groups}`);
     const [sh, sw] = pair(call, "strides"), [dh, dw] = pair(call, "dilation");
