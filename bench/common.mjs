@@ -76,6 +76,11 @@ export function fmt(x, d = 1) {
   return x >= 100 ? x.toFixed(0) : x.toFixed(d);
 }
 
+/** The Markdown lines of a results file's notes (none when there are no notes). */
+export function notesSection(notes) {
+  return notes.length ? ["", "Notes:", ...notes.map((n) => `- ${n}`)] : [];
+}
+
 export function machineInfo() {
   return {
     cpus: cpus().length,

@@ -12,7 +12,7 @@
 // Writes bench/results/kernels.json ({ machine, rows: [{ workload, impl, threads, median_us,
 // gflops }] }) and bench/results/kernels.md (the table, with weft/peer time ratios).
 import { performance } from "node:perf_hooks";
-import { ensurePeers as installPeers, fmt, importPeer, machineInfo, makeNotes, median, requireBench, startOrtWeb, timeAsync, timeSync, writeResults } from "./common.mjs";
+import { ensurePeers as installPeers, fmt, importPeer, machineInfo, makeNotes, notesSection, median, requireBench, startOrtWeb, timeAsync, timeSync, writeResults } from "./common.mjs";
 import { singleOpModel } from "./onnx_model.mjs";
 
 const { notes, note } = makeNotes("kernels");
@@ -334,11 +334,7 @@ function markdown(rows, machine) {
       }
     }
   }
-  if (machine.notes.length) {
-    out.push("");
-    out.push("Notes:");
-    for (const n of machine.notes) out.push(`- ${n}`);
-  }
+  out.push(...notesSection(machine.notes));
   return `${out.join("\n")}\n`;
 }
 

@@ -18,7 +18,7 @@
 // Writes bench/results/models.json ({ machine, rows: [{ model, impl, threads, median_us,
 // max_rel_err?, compile_ms? }] }) and bench/results/models.md.
 import { performance } from "node:perf_hooks";
-import { ensurePeers, fmt, importPeer, machineInfo, makeNotes, median, requireBench, startOrtWeb, timeAsync, timeSync, writeResults } from "./common.mjs";
+import { ensurePeers, fmt, importPeer, machineInfo, makeNotes, notesSection, median, requireBench, startOrtWeb, timeAsync, timeSync, writeResults } from "./common.mjs";
 
 const { notes, note } = makeNotes("models");
 const THREADS = [1, 2];
@@ -313,11 +313,7 @@ function markdown(rows, machine, models) {
     const ms = (impl, t) => fmt(rows.find((r) => r.model === m.id && r.impl === impl && r.threads === t)?.compile_ms, 0);
     out.push(`| ${m.id} | ${fmt(m.import_ms, 0)} | ${ms("weft-c", 1)} | ${ms("weft-c", 2)} | ${ms("weft-wasm", 1)} | ${ms("weft-wasm", 2)} | ${ms("onnxruntime-node", 1)} |`);
   }
-  if (machine.notes.length) {
-    out.push("");
-    out.push("Notes:");
-    for (const n of machine.notes) out.push(`- ${n}`);
-  }
+  out.push(...notesSection(machine.notes));
   return `${out.join("\n")}\n`;
 }
 

@@ -124,7 +124,10 @@ function callSites(mod: IRModule): Map<string, Call[]> {
       visit(e.falseBranch);
     } else if (e instanceof Call) {
       const parts = callTirParts(e);
-      if (parts) sites.set(parts.gv.name, [...(sites.get(parts.gv.name) ?? []), e]);
+      if (!parts) return;
+      const list = sites.get(parts.gv.name);
+      if (list) list.push(e);
+      else sites.set(parts.gv.name, [e]);
     }
   };
   for (const [, f] of mod.entries()) if (f instanceof Function) visit(f.body);
